@@ -1,0 +1,48 @@
+"""Callback data of every button. Telegram allows 64 bytes: the data carries short codes and
+ids only, and every field is checked again on receipt (never trusted)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LangCb(CallbackData, prefix="lg"):
+    code: str
+
+
+class KindCb(CallbackData, prefix="kd"):
+    kind: str
+
+
+class TopicCb(CallbackData, prefix="tp"):
+    topic: str
+
+
+class FeedbackCb(CallbackData, prefix="fb"):
+    channel: str
+
+
+class DraftCb(CallbackData, prefix="dr"):
+    """done (description finished), confirm, edit, edit_<field>, cancel."""
+
+    action: str
+
+
+class ProfileCb(CallbackData, prefix="pf"):
+    field: str
+
+
+class TicketCb(CallbackData, prefix="tk"):
+    """An operator's action on a request card."""
+
+    action: str
+    ticket: int
+    arg: str = ""
+
+
+class ClientTicketCb(CallbackData, prefix="ct"):
+    """A client's action on one of their requests (view, solved yes/no, rating)."""
+
+    action: str
+    ticket: int
+    arg: str = ""

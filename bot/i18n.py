@@ -1,0 +1,72 @@
+"""Translations: gettext catalogues under locales/, compiled in memory with Babel at start,
+and Babel formatting of dates and times for a locale."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+LANGUAGES = ("ru", "uz")
+BABEL_LOCALES = {"ru": "ru", "uz": "uz_Latn"}
+# Uzbek writes the day with a hyphen: "23-mart".
+DATE_PATTERNS = {"ru": "EEEE, d MMMM", "uz": "EEEE, d-MMMM"}
+
+
+def guess_language(language_code: str | None) -> str:
+    """The first guess from Telegram's language_code: uz gives Uzbek, anything else Russian."""
+    return "uz" if (language_code or "").lower().startswith("uz") else "ru"
+
+
+def load_catalog(lang: str, path: Path = LOCALES_DIR) -> gettext.GNUTranslations:
+    po = path / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=BABEL_LOCALES[lang])
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return gettext.GNUTranslations(buf)
+
+
+class DeskI18n(I18n):
+    """aiogram's I18n, reading the .po catalogues directly (no compiled files to keep in step)."""
+
+    def __init__(self, path: Path = LOCALES_DIR, default_locale: str = "ru") -> None:
+        super().__init__(path=path, default_locale=default_locale, domain=DOMAIN)
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        return {lang: load_catalog(lang, Path(self.path)) for lang in LANGUAGES}
+
+    def t(self, message: str, locale: str, **params: object) -> str:
+        text = self.gettext(message, locale=locale)
+        return text.format(**params) if params else text
+
+
+def fmt_date(moment: datetime, lang: str, tz: ZoneInfo) -> str:
+    """'понедельник, 23 марта' / 'dushanba, 23-mart'."""
+    return format_date(
+        moment.astimezone(tz).date(), DATE_PATTERNS[lang], locale=BABEL_LOCALES[lang]
+    )
+
+
+def fmt_time(moment: datetime, lang: str, tz: ZoneInfo) -> str:
+    return format_time(moment.astimezone(tz).time(), "HH:mm", locale=BABEL_LOCALES[lang])
+
+
+def fmt_datetime(moment: datetime, lang: str, tz: ZoneInfo) -> str:
+    """'23.03.2026 10:00' in the desk's zone (the compact form for cards and lists)."""
+    local = moment.astimezone(tz)
+    return (
+        format_date(local.date(), "dd.MM.yyyy", locale=BABEL_LOCALES[lang])
+        + " "
+        + fmt_time(local, lang, tz)
+    )

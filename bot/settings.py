@@ -1,0 +1,97 @@
+"""Settings from the environment and an optional `.env` file, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+PUBLIC_API_URL = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    operator_chat_id: int | None = None
+    manager_chat_id: int | None = None
+    manager_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    database_url: str = "sqlite+aiosqlite:///crpt_desk.db"
+    redis_url: str | None = None
+    telegram_api_url: str = PUBLIC_API_URL
+    desk_timezone: str = "Asia/Tashkent"
+    desk_language: str = "ru"
+    sla_policy_file: Path | None = None
+    # Operators answer as "the support service" unless the desk shows their names.
+    operator_names_visible: bool = False
+    # A client's message reopens a resolved request within this many hours.
+    reopen_window_hours: int = Field(default=72, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("manager_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("desk_timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("desk_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("ru", "uz"):
+            raise ValueError("must be ru or uz")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("sla_policy_file")
+    @classmethod
+    def _policy_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {value} does not exist")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.desk_timezone)
+
+    @property
+    def manager_chats(self) -> list[int]:
+        chats = [self.manager_chat_id] if self.manager_chat_id else []
+        return chats + sorted(self.manager_ids)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; on a wrong value raise SettingsError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("; ".join(lines)) from None

@@ -1,0 +1,63 @@
+"""A client's message outside any dialogue: it belongs to their open request, or it starts a
+new one. Nothing a client sends is dropped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.conversation import add_client_message, find_conversation
+from bot.services.desk import Desk
+from bot.services.drafts import RequestDraft
+from handlers.client.parts import snapshot
+from handlers.client.prompts import reask
+from handlers.client.requests import begin_request, save
+from handlers.client.states import Identify
+from storage.models import Client
+
+router = Router(name=__name__)
+
+
+@router.message(StateFilter(None))
+async def free_message(
+    message: Message,
+    client: Client,
+    state: FSMContext,
+    session: AsyncSession,
+    bot: Bot,
+    desk: Desk,
+    now: datetime,
+) -> None:
+    part = snapshot(message)
+    if part is None:
+        await message.answer(_("error.unsupported_content"))
+        return
+    ticket = await find_conversation(session, desk, client, now)
+    if ticket is not None:
+        await add_client_message(session, desk, client, ticket, part, now)
+        return
+    # No open request: this message starts one, and is kept as its first part.
+    await save(state, RequestDraft(parts=[part]))
+    if not client.identified:
+        await message.answer(_("identify.needed"))
+        await state.set_state(
+            Identify.name if not client.name else Identify.company if not client.company else Identify.tax_id
+        )
+        await reask(bot, message.chat.id, state, desk)
+        return
+    await message.answer(_("request.started_from_message"))
+    await begin_request(message.chat.id, state, bot, desk)
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery, state: FSMContext, bot: Bot, desk: Desk) -> None:
+    """A button from an earlier step, or data nobody sent: refuse politely, ask again."""
+    await callback.answer(_("error.button_outdated"), show_alert=True)
+    if await state.get_state() is not None:
+        await reask(bot, callback.from_user.id, state, desk)

@@ -1,0 +1,35 @@
+"""A snapshot of a client's message: what is needed to store it and relay it later."""
+
+from __future__ import annotations
+
+from aiogram.types import Message
+
+from bot.services.drafts import Part
+
+# What a request may carry; stickers, locations, polls and the like are politely refused.
+ACCEPTED = ("text", "photo", "document", "video", "voice", "audio", "video_note", "animation")
+
+
+def snapshot(message: Message) -> Part | None:
+    kind = message.content_type
+    if kind not in ACCEPTED:
+        return None
+    file_id = file_name = None
+    if message.photo:
+        file_id = message.photo[-1].file_id
+    elif message.document:
+        file_id, file_name = message.document.file_id, message.document.file_name
+    else:
+        media = message.video or message.voice or message.audio or message.video_note
+        media = media or message.animation
+        if media is not None:
+            file_id = media.file_id
+    return Part(
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        content_type=str(kind),
+        text=message.text or message.caption,
+        file_id=file_id,
+        file_name=file_name,
+        media_group_id=message.media_group_id,
+    )

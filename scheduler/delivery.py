@@ -1,0 +1,325 @@
+"""The delivery worker: sends the outbox in order per chat, paced to Telegram's limits,
+retrying what can succeed and recording what cannot. Safe to run in several processes:
+each chat's head item is leased in the database before it is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, methods
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import ForumTopic, Message, MessageId
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.services.desk import Desk
+from bot.services.outgoing import PLACE_KEY, Outgoing
+from scheduler.pacing import Limits, Pacer
+from storage.models import Client, OutboxItem, Ticket, TicketMessage
+from storage.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF = 300.0
+
+
+class Retry(Exception):
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class GiveUp(Exception):
+    """The call can never succeed (blocked, chat gone, malformed): stop retrying it."""
+
+
+@dataclass
+class DeliveryWorker:
+    bot: Bot
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    desk: Desk
+    limits: Limits = field(default_factory=Limits)
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _pacer: Pacer = field(init=False)
+    _forum: bool | None = None
+    _stopped: bool = False
+
+    def __post_init__(self) -> None:
+        self._pacer = Pacer(self.limits)
+
+    def wake(self) -> None:
+        """Called after a commit that queued something, so it goes out at once."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self, idle: float = 1.0) -> None:
+        log.info("delivery worker %s started", self.worker_id)
+        while not self._stopped:
+            try:
+                pause = await self.drain()
+            except Exception:
+                log.exception("delivery round failed; retrying")
+                pause = idle
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(idle, pause or idle))
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> float:
+        """Send what may be sent now; return how long until the pacing lets more go."""
+        next_pause = 0.0
+        sent_any = True
+        while sent_any and not self._stopped:
+            sent_any = False
+            async with self.sessions() as session:
+                chats = await OutboxRepo(session).ready_chats(self.clock.now())
+            for chat_id in chats:
+                wait = self._pacer.wait_time(chat_id, time.monotonic())
+                if wait > 0:
+                    next_pause = wait if not next_pause else min(next_pause, wait)
+                    continue
+                if await self.deliver_head(chat_id):
+                    sent_any = True
+        return next_pause
+
+    async def deliver_head(self, chat_id: int) -> bool:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            item = await OutboxRepo(session).lease_head(
+                chat_id, worker=self.worker_id, now=now, lease=LEASE
+            )
+            await session.commit()
+        if item is None:
+            return False
+        self._pacer.take(chat_id, time.monotonic())
+        try:
+            payload = await self._resolve(item)
+            result = await self._call(item.method, payload)
+        except Retry as retry:
+            await self._reschedule(item, retry)
+            return True
+        except GiveUp as exc:
+            await self._give_up(item, str(exc))
+            return True
+        await self._done(item, result)
+        return True
+
+    # ---- calling Telegram
+
+    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
+        cls = getattr(methods, method[0].upper() + method[1:], None)
+        if cls is None:
+            raise GiveUp(f"unknown method {method}")
+        call = cls.model_validate(payload)
+        try:
+            return await self.bot(call)
+        except TelegramRetryAfter as exc:
+            raise Retry(float(exc.retry_after), "flood control") from exc
+        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
+            raise Retry(-1, type(exc).__name__) from exc
+        except TelegramForbiddenError as exc:
+            raise GiveUp(f"forbidden: {exc.message}") from exc
+        except TelegramBadRequest as exc:
+            return await self._bad_request(method, payload, exc)
+        except (TelegramNotFound, TelegramUnauthorizedError) as exc:
+            raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
+
+    async def _bad_request(self, method: str, payload: dict[str, Any], exc: TelegramBadRequest) -> Any:
+        text = exc.message.lower()
+        if "message is not modified" in text or "topic_not_modified" in text:
+            return True
+        if "thread not found" in text and PLACE_KEY in payload:
+            await self._forget_thread(int(payload[PLACE_KEY]))
+            raise Retry(0, "topic gone; recreating") from exc
+        if "reply" in text and "not found" in text and "reply_parameters" in payload:
+            retry = {k: v for k, v in payload.items() if k != "reply_parameters"}
+            return await self._call(method, retry)
+        if "can't parse entities" in text and "parse_mode" in payload:
+            # Better a plain text than a lost one.
+            retry = {k: v for k, v in payload.items() if k != "parse_mode"}
+            return await self._call(method, retry)
+        raise GiveUp(f"bad request: {exc.message}") from exc
+
+    # ---- placement in the operator group
+
+    async def _resolve(self, item: OutboxItem) -> dict[str, Any]:
+        payload = dict(item.payload)
+        ticket_id = payload.pop(PLACE_KEY, None)
+        if ticket_id is None:
+            return payload
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, int(ticket_id))
+            if ticket is None:
+                return payload
+            if await self._is_forum():
+                thread_id = ticket.thread_id or await self._create_topic(session, ticket)
+                payload["message_thread_id"] = thread_id
+            elif item.purpose != "card" and ticket.card_message_id:
+                payload["reply_parameters"] = {
+                    "message_id": ticket.card_message_id,
+                    "allow_sending_without_reply": True,
+                }
+        payload.setdefault("reply_parameters", None)
+        if payload["reply_parameters"] is None:
+            del payload["reply_parameters"]
+        return payload
+
+    async def _is_forum(self) -> bool:
+        if self._forum is None:
+            chat_id = self.desk.operator_chat_id
+            if chat_id is None:
+                return False
+            try:
+                chat = await self.bot.get_chat(chat_id)
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+                raise Retry(-1, "getChat failed") from exc
+            except (TelegramBadRequest, TelegramForbiddenError) as exc:
+                raise GiveUp(f"operator chat unreachable: {exc.message}") from exc
+            self._forum = bool(chat.is_forum)
+        return self._forum
+
+    async def _create_topic(self, session: AsyncSession, ticket: Ticket) -> int:
+        """One topic per request. The worker holds the lease on the operator chat's head item,
+        so no other worker is creating a topic for the same request at this moment."""
+        title = self.desk.renderer.topic_title(ticket)
+        topic = await self._call(
+            "createForumTopic", {"chat_id": self.desk.operator_chat_id, "name": title}
+        )
+        if not isinstance(topic, ForumTopic):
+            raise GiveUp("createForumTopic returned no topic")
+        ticket.thread_id = topic.message_thread_id
+        ticket.topic_title = title
+        await session.commit()
+        return topic.message_thread_id
+
+    async def _forget_thread(self, ticket_id: int) -> None:
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is not None and ticket.thread_id is not None:
+                log.warning("topic of request %s is gone; a new one will be created", ticket.number)
+                ticket.thread_id = None
+                ticket.card_message_id = None
+                await session.commit()
+
+    # ---- recording the outcome
+
+    async def _done(self, item: OutboxItem, result: Any) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            row = await session.get(OutboxItem, item.id)
+            assert row is not None
+            row.status = "sent"
+            row.sent_at = now
+            row.attempts += 1
+            row.locked_until = None
+            row.result = _summarize(result)
+            await self._after_sent(session, row, result)
+            await session.commit()
+
+    async def _after_sent(self, session: AsyncSession, row: OutboxItem, result: Any) -> None:
+        first_id = _first_message_id(result)
+        if first_id is None:
+            return
+        if row.purpose == "card" and row.ticket_id is not None:
+            ticket = await session.get(Ticket, row.ticket_id)
+            if ticket is not None:
+                ticket.card_message_id = first_id
+        if row.purpose.startswith("relay") and row.ref_id is not None:
+            message = await session.get(TicketMessage, row.ref_id)
+            if message is not None:
+                message.relay_chat_id = row.chat_id
+                message.relay_message_id = first_id
+
+    async def _reschedule(self, item: OutboxItem, retry: Retry) -> None:
+        async with self.sessions() as session:
+            row = await session.get(OutboxItem, item.id)
+            assert row is not None
+            row.attempts += 1
+            delay = retry.delay if retry.delay >= 0 else min(MAX_BACKOFF, 2.0 ** row.attempts)
+            row.not_before = self.clock.now() + timedelta(seconds=delay)
+            row.locked_until = None
+            row.last_error = str(retry)[:500]
+            await session.commit()
+        log.warning(
+            "outbox item %s (%s) will be retried in %.1f s: %s", item.id, item.method, delay, retry
+        )
+
+    async def _give_up(self, item: OutboxItem, reason: str) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session:
+            row = await session.get(OutboxItem, item.id)
+            assert row is not None
+            row.status = "failed"
+            row.attempts += 1
+            row.locked_until = None
+            row.last_error = reason[:500]
+            if reason.startswith("forbidden") and row.chat_id > 0:
+                await self._client_unreachable(session, row, now)
+            await session.commit()
+        log.error("outbox item %s (%s) failed for good: %s", item.id, item.method, reason)
+        self.wake()
+
+    async def _client_unreachable(self, session: AsyncSession, row: OutboxItem, now: datetime) -> None:
+        """A client who blocked the bot: note it on their open requests and tell the desk once."""
+        from sqlalchemy import select
+
+        from storage.tickets import OPEN_STATUSES
+
+        client = await session.scalar(select(Client).where(Client.telegram_id == row.chat_id))
+        if client is None:
+            return
+        client.blocked_bot = True
+        tickets = await session.scalars(
+            select(Ticket).where(Ticket.client_id == client.id, Ticket.status.in_(OPEN_STATUSES))
+        )
+        out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
+        for ticket in tickets:
+            if ticket.client_unreachable:
+                continue
+            ticket.client_unreachable = True
+            lang = self.desk.renderer.desk_language
+            out.to_desk(
+                ticket,
+                self.desk.renderer.t("desk.client_blocked", lang, number=ticket.number),
+                purpose="notice",
+            )
+
+
+def _first_message_id(result: Any) -> int | None:
+    if isinstance(result, Message | MessageId):
+        return result.message_id
+    if isinstance(result, list) and result and isinstance(result[0], Message | MessageId):
+        return result[0].message_id
+    return None
+
+
+def _summarize(result: Any) -> dict[str, Any]:
+    if isinstance(result, list):
+        return {"message_ids": [r.message_id for r in result if isinstance(r, Message | MessageId)]}
+    first = _first_message_id(result)
+    if first is not None:
+        return {"message_id": first}
+    if isinstance(result, ForumTopic):
+        return {"message_thread_id": result.message_thread_id}
+    return {"ok": bool(result)}

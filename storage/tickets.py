@@ -1,0 +1,102 @@
+"""Requests (tickets), their messages, SLA targets and audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Counter, Ticket, TicketEvent, TicketMessage
+
+OPEN_STATUSES = ("new", "in_progress", "waiting")
+
+
+class TicketRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_number(self) -> int:
+        """The next request number; the row lock keeps numbers unique and gapless."""
+        value = await self.session.scalar(
+            update(Counter)
+            .where(Counter.name == "ticket_number")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        )
+        if value is None:
+            raise RuntimeError("the ticket_number counter is missing; run the migrations")
+        return int(value)
+
+    def add(self, ticket: Ticket) -> None:
+        self.session.add(ticket)
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        return await self.session.get(Ticket, ticket_id)
+
+    async def by_number(self, number: int) -> Ticket | None:
+        return await self.session.scalar(select(Ticket).where(Ticket.number == number))
+
+    async def open_for_client(self, client_id: int) -> Sequence[Ticket]:
+        rows = await self.session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.last_activity_at.desc())
+        )
+        return rows.all()
+
+    async def for_client(self, client_id: int, limit: int = 20) -> Sequence[Ticket]:
+        rows = await self.session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == client_id)
+            .order_by(Ticket.number.desc())
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def all_open(self) -> Sequence[Ticket]:
+        rows = await self.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES)))
+        return rows.all()
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count(Ticket.id))) or 0)
+
+    def add_message(self, message: TicketMessage) -> None:
+        self.session.add(message)
+
+    async def messages(self, ticket_id: int) -> Sequence[TicketMessage]:
+        rows = await self.session.scalars(
+            select(TicketMessage)
+            .where(TicketMessage.ticket_id == ticket_id)
+            .order_by(TicketMessage.id)
+        )
+        return rows.all()
+
+    def log(
+        self,
+        ticket: Ticket,
+        kind: str,
+        *,
+        at: datetime,
+        actor_kind: str,
+        actor_id: int | None = None,
+        **data: Any,
+    ) -> None:
+        self.session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                kind=kind,
+                at=at,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                data=data,
+            )
+        )
+
+    async def events(self, ticket_id: int) -> Sequence[TicketEvent]:
+        rows = await self.session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+        return rows.all()
