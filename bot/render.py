@@ -59,7 +59,8 @@ class Renderer:
     def registered(self, ticket: Ticket, working_minutes: int) -> str:
         lang = ticket.language
         due = ticket.target("first_response")
-        assert due is not None and due.due_at is not None
+        assert due is not None
+        assert due.due_at is not None
         promise = self.first_response_promise(
             lang, ticket.registered_at, due.due_at, working_minutes
         )

@@ -1,0 +1,48 @@
+"""The routers, by audience, in one explicit order. The audience filters sit on the parent
+routers, once."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from handlers import errors
+from handlers.client import banned, common, identify, messages, profile, requests, tickets
+from handlers.operators import actions, commands
+from handlers.operators import messages as operator_messages
+from handlers.operators.access import OperatorAccessMiddleware
+
+
+def _attach(parent: Router, child: Router) -> None:
+    """Include a module's router; a router left attached by an earlier Dispatcher in the same
+    process (a test that restarts the bot) is detached first."""
+    old = child.parent_router
+    if old is not None:
+        old.sub_routers.remove(child)
+        child._parent_router = None
+    parent.include_router(child)
+
+
+def build_routers(operator_chat_id: int | None) -> list[Router]:
+    clients = Router(name="clients")
+    clients.message.filter(F.chat.type == "private")
+    clients.edited_message.filter(F.chat.type == "private")
+    clients.callback_query.filter(F.message.chat.type == "private")
+    for module in (banned, common, profile, tickets, requests, identify, messages):
+        _attach(clients, module.router)
+
+    routers = [clients]
+    if operator_chat_id is not None:
+        operators = Router(name="operators")
+        operators.message.filter(F.chat.id == operator_chat_id)
+        operators.edited_message.filter(F.chat.id == operator_chat_id)
+        operators.callback_query.filter(F.message.chat.id == operator_chat_id)
+        access = OperatorAccessMiddleware()
+        operators.message.middleware(access)
+        operators.edited_message.middleware(access)
+        operators.callback_query.middleware(access)
+        for module in (actions, commands, operator_messages):
+            _attach(operators, module.router)
+        routers.append(operators)
+    top = Router(name="errors")
+    _attach(top, errors.router)
+    return [*routers, top]

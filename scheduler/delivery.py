@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.services.desk import Desk
-from bot.services.outgoing import PLACE_KEY, Outgoing
+from bot.services.outgoing import CARD_KEY, PLACE_KEY, THREAD_KEY, Outgoing
 from scheduler.pacing import Limits, Pacer
-from storage.models import Client, OutboxItem, Ticket, TicketMessage
+from storage.models import Client, DeskMessage, OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ class Retry(Exception):
     def __init__(self, delay: float, reason: str) -> None:
         super().__init__(reason)
         self.delay = delay
+
+
+class Skip(Exception):
+    """Nothing to do any more (e.g. renaming a topic in a group without topics)."""
 
 
 class GiveUp(Exception):
@@ -59,6 +64,8 @@ class DeliveryWorker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
     _forum: bool | None = None
+    _card_repost: set[int] = field(default_factory=set)
+    _placing: int | None = None
     _stopped: bool = False
 
     def __post_init__(self) -> None:
@@ -81,10 +88,8 @@ class DeliveryWorker:
                 log.exception("delivery round failed; retrying")
                 pause = idle
             self._wake.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(idle, pause or idle))
-            except TimeoutError:
-                pass
 
     async def drain(self) -> float:
         """Send what may be sent now; return how long until the pacing lets more go."""
@@ -113,9 +118,13 @@ class DeliveryWorker:
         if item is None:
             return False
         self._pacer.take(chat_id, time.monotonic())
+        self._placing = item.ticket_id if chat_id == self.desk.operator_chat_id else None
         try:
-            payload = await self._resolve(item)
-            result = await self._call(item.method, payload)
+            method, payload = await self._resolve(item)
+            result = await self._call(method, payload)
+        except Skip as skip:
+            await self._done(item, {"skipped": str(skip)})
+            return True
         except Retry as retry:
             await self._reschedule(item, retry)
             return True
@@ -145,13 +154,24 @@ class DeliveryWorker:
         except (TelegramNotFound, TelegramUnauthorizedError) as exc:
             raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
 
-    async def _bad_request(self, method: str, payload: dict[str, Any], exc: TelegramBadRequest) -> Any:
+    async def _bad_request(
+        self, method: str, payload: dict[str, Any], exc: TelegramBadRequest
+    ) -> Any:
         text = exc.message.lower()
         if "message is not modified" in text or "topic_not_modified" in text:
             return True
-        if "thread not found" in text and PLACE_KEY in payload:
-            await self._forget_thread(int(payload[PLACE_KEY]))
-            raise Retry(0, "topic gone; recreating") from exc
+        if "thread not found" in text or "topic_deleted" in text or "topic_closed" in text:
+            ticket_id = self._placing
+            if ticket_id is not None:
+                await self._forget_thread(ticket_id)
+                raise Retry(0, "topic gone; recreating") from exc
+        if (
+            "message to edit not found" in text
+            and method == "editMessageText"
+            and self._placing is not None
+        ):
+            await self._forget_card(self._placing)
+            raise Retry(0, "card gone; posting it anew") from exc
         if "reply" in text and "not found" in text and "reply_parameters" in payload:
             retry = {k: v for k, v in payload.items() if k != "reply_parameters"}
             return await self._call(method, retry)
@@ -163,27 +183,47 @@ class DeliveryWorker:
 
     # ---- placement in the operator group
 
-    async def _resolve(self, item: OutboxItem) -> dict[str, Any]:
-        payload = dict(item.payload)
-        ticket_id = payload.pop(PLACE_KEY, None)
+    async def _resolve(self, item: OutboxItem) -> tuple[str, dict[str, Any]]:
+        """Fill in what was unknown when the item was queued: the request's topic, its card."""
+        method, payload = item.method, dict(item.payload)
+        place = payload.pop(PLACE_KEY, None)
+        card_of = payload.pop(CARD_KEY, None)
+        thread_of = payload.pop(THREAD_KEY, None)
+        ticket_id = place or card_of or thread_of
         if ticket_id is None:
-            return payload
+            return method, payload
         async with self.sessions() as session:
             ticket = await session.get(Ticket, int(ticket_id))
             if ticket is None:
-                return payload
-            if await self._is_forum():
+                raise Skip("request gone")
+            forum = await self._is_forum()
+            if thread_of is not None:
+                if not forum or ticket.thread_id is None:
+                    raise Skip("no topic to rename")
+                payload["message_thread_id"] = ticket.thread_id
+                ticket.topic_title = payload.get("name")
+                await session.commit()
+                return method, payload
+            if card_of is not None and ticket.card_message_id is not None:
+                payload["message_id"] = ticket.card_message_id
+                return method, payload
+            if card_of is not None:
+                # The card is gone with its topic (or was never posted): post it anew.
+                method = "sendMessage"
+                self._card_repost.add(item.id)
+            if forum:
                 thread_id = ticket.thread_id or await self._create_topic(session, ticket)
                 payload["message_thread_id"] = thread_id
-            elif item.purpose != "card" and ticket.card_message_id:
+            elif (
+                item.purpose not in ("card", "card_edit")
+                and ticket.card_message_id
+                and "reply_parameters" not in payload
+            ):
                 payload["reply_parameters"] = {
                     "message_id": ticket.card_message_id,
                     "allow_sending_without_reply": True,
                 }
-        payload.setdefault("reply_parameters", None)
-        if payload["reply_parameters"] is None:
-            del payload["reply_parameters"]
-        return payload
+        return method, payload
 
     async def _is_forum(self) -> bool:
         if self._forum is None:
@@ -222,6 +262,13 @@ class DeliveryWorker:
                 ticket.card_message_id = None
                 await session.commit()
 
+    async def _forget_card(self, ticket_id: int) -> None:
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is not None:
+                ticket.card_message_id = None
+                await session.commit()
+
     # ---- recording the outcome
 
     async def _done(self, item: OutboxItem, result: Any) -> None:
@@ -241,7 +288,14 @@ class DeliveryWorker:
         first_id = _first_message_id(result)
         if first_id is None:
             return
-        if row.purpose == "card" and row.ticket_id is not None:
+        if row.ticket_id is not None and row.chat_id == self.desk.operator_chat_id:
+            for message_id in _all_message_ids(result):
+                await session.merge(
+                    DeskMessage(chat_id=row.chat_id, message_id=message_id, ticket_id=row.ticket_id)
+                )
+        reposted = row.id in self._card_repost
+        self._card_repost.discard(row.id)
+        if (row.purpose == "card" or reposted) and row.ticket_id is not None:
             ticket = await session.get(Ticket, row.ticket_id)
             if ticket is not None:
                 ticket.card_message_id = first_id
@@ -256,7 +310,7 @@ class DeliveryWorker:
             row = await session.get(OutboxItem, item.id)
             assert row is not None
             row.attempts += 1
-            delay = retry.delay if retry.delay >= 0 else min(MAX_BACKOFF, 2.0 ** row.attempts)
+            delay = retry.delay if retry.delay >= 0 else min(MAX_BACKOFF, 2.0**row.attempts)
             row.not_before = self.clock.now() + timedelta(seconds=delay)
             row.locked_until = None
             row.last_error = str(retry)[:500]
@@ -280,7 +334,9 @@ class DeliveryWorker:
         log.error("outbox item %s (%s) failed for good: %s", item.id, item.method, reason)
         self.wake()
 
-    async def _client_unreachable(self, session: AsyncSession, row: OutboxItem, now: datetime) -> None:
+    async def _client_unreachable(
+        self, session: AsyncSession, row: OutboxItem, now: datetime
+    ) -> None:
         """A client who blocked the bot: note it on their open requests and tell the desk once."""
         from sqlalchemy import select
 
@@ -314,6 +370,11 @@ def _first_message_id(result: Any) -> int | None:
     return None
 
 
+def _all_message_ids(result: Any) -> list[int]:
+    items = result if isinstance(result, list) else [result]
+    return [r.message_id for r in items if isinstance(r, Message | MessageId)]
+
+
 def _summarize(result: Any) -> dict[str, Any]:
     if isinstance(result, list):
         return {"message_ids": [r.message_id for r in result if isinstance(r, Message | MessageId)]}
@@ -322,4 +383,6 @@ def _summarize(result: Any) -> dict[str, Any]:
         return {"message_id": first}
     if isinstance(result, ForumTopic):
         return {"message_thread_id": result.message_thread_id}
+    if isinstance(result, dict):
+        return result
     return {"ok": bool(result)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -32,7 +32,7 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
 class Client(Base):
@@ -182,6 +182,8 @@ class OutboxItem(Base):
     ticket_id: Mapped[int | None] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(30), default="notice")
     ref_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the ticket_messages row relayed
+    # Messages of one album join the pending item with the same key, to travel together.
+    group_key: Mapped[str | None] = mapped_column(String(120), index=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
@@ -191,6 +193,17 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeskMessage(Base):
+    """A message the bot posted in the operator group for a request (card, relay, notice), so
+    that an operator's reply to it finds the request."""
+
+    __tablename__ = "desk_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
 
 
 class FsmRecord(Base):

@@ -101,3 +101,10 @@ class OutboxRepo:
         return await self.session.scalar(
             select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")
         )
+
+
+async def pending_group(session: AsyncSession, group_key: str) -> OutboxItem | None:
+    """The still-unsent item that messages of one album join."""
+    return await session.scalar(
+        select(OutboxItem).where(OutboxItem.group_key == group_key, OutboxItem.status == "pending")
+    )

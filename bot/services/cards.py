@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.callbacks import TicketCb
+from bot.callbacks import ClientTicketCb, TicketCb
 from bot.services.desk import Desk
+from bot.sla import Priority
 from bot.vocabulary import Status
 from storage.models import Ticket
 
 
-def _button(desk: Desk, label_id: str, action: str, ticket: Ticket, arg: str = "") -> dict[str, Any]:
+def _button(
+    desk: Desk, label_id: str, action: str, ticket: Ticket, arg: str = ""
+) -> dict[str, Any]:
     text = desk.renderer.label(label_id, desk.renderer.desk_language)
     data = TicketCb(action=action, ticket=ticket.id, arg=arg).pack()
     return {"text": text, "callback_data": data}
@@ -39,11 +42,41 @@ def card_keyboard(desk: Desk, ticket: Ticket) -> dict[str, Any]:
 
 
 def priority_keyboard(desk: Desk, ticket: Ticket) -> dict[str, Any]:
-    from bot.sla import Priority
-
     row = [
         _button(desk, f"priority.{p.value}", "setprio", ticket, p.value)
         for p in Priority
         if p.value != ticket.priority
     ]
     return {"inline_keyboard": [row, [_button(desk, "button.back", "card", ticket)]]}
+
+
+def _client_button(
+    desk: Desk, ticket: Ticket, label_id: str, action: str, arg: str = ""
+) -> dict[str, Any]:
+    text = desk.renderer.label(label_id, ticket.language)
+    return {
+        "text": text,
+        "callback_data": ClientTicketCb(action=action, ticket=ticket.id, arg=arg).pack(),
+    }
+
+
+def solved_keyboard(desk: Desk, ticket: Ticket) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [
+                _client_button(desk, ticket, "button.solved_yes", "solved", "y"),
+                _client_button(desk, ticket, "button.solved_no", "solved", "n"),
+            ]
+        ]
+    }
+
+
+def rating_keyboard(desk: Desk, ticket: Ticket) -> dict[str, Any]:
+    stars = [
+        {
+            "text": "⭐" * n,
+            "callback_data": ClientTicketCb(action="rate", ticket=ticket.id, arg=str(n)).pack(),
+        }
+        for n in range(1, 6)
+    ]
+    return {"inline_keyboard": [[s] for s in reversed(stars)]}

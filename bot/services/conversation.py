@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.desk import Desk
 from bot.services.drafts import Part
 from bot.services.lifecycle import reopen, resume_from_waiting
-from bot.services.outgoing import Outgoing
 from bot.services.registration import message_row
+from bot.services.relay import counterpart_id, relay
 from bot.vocabulary import OPEN_STATUSES, Status
 from storage.models import Client, Ticket
-from storage.outbox import OutboxRepo
 from storage.tickets import TicketRepo
 
 
@@ -41,7 +40,13 @@ async def find_conversation(
 
 
 async def add_client_message(
-    session: AsyncSession, desk: Desk, client: Client, ticket: Ticket, part: Part, now: datetime
+    session: AsyncSession,
+    desk: Desk,
+    client: Client,
+    ticket: Ticket,
+    part: Part,
+    now: datetime,
+    reply_to: int | None = None,
 ) -> None:
     tickets = TicketRepo(session)
     row = message_row(ticket, part, client, now)
@@ -53,4 +58,16 @@ async def add_client_message(
         await reopen(session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id)
     elif ticket.status == Status.WAITING:
         await resume_from_waiting(session, desk, ticket, now, actor_id=client.telegram_id)
-    Outgoing(OutboxRepo(session), desk.operator_chat_id, now).copy_to_desk(ticket, [row])
+    if desk.operator_chat_id is None:
+        return
+    desk_reply = await counterpart_id(session, client.telegram_id, reply_to) if reply_to else None
+    await relay(
+        session,
+        desk,
+        ticket,
+        row,
+        to_chat=desk.operator_chat_id,
+        purpose="relay_to_desk",
+        now=now,
+        reply_to=desk_reply,
+    )

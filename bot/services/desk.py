@@ -16,6 +16,7 @@ class Desk:
     operator_chat_id: int | None
     topics: tuple[str, ...]
     reopen_window_hours: int = 72
+    operator_names_visible: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

@@ -14,6 +14,11 @@ from storage.outbox import OutboxRepo
 # Payload key resolved by the worker at send time: where in the operator group this request
 # lives (its forum topic, or a reply to its card), which may not exist yet when enqueued.
 PLACE_KEY = "$ticket_place"
+# Resolved at send time to the request's card message (an edit of a card not yet posted, or
+# lost with its topic, posts a new card instead).
+CARD_KEY = "$card_of"
+# Resolved at send time to the request's forum topic; skipped in a group without topics.
+THREAD_KEY = "$thread_of"
 
 
 @dataclass
@@ -74,6 +79,81 @@ class Outgoing:
             purpose=purpose,
             ticket_id=ticket.id,
             ref_id=ref_id,
+        )
+
+    def refresh_card(self, ticket: Ticket, text: str, reply_markup: dict[str, Any]) -> None:
+        if self.operator_chat_id is None:
+            return
+        payload: dict[str, Any] = {
+            "chat_id": self.operator_chat_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "reply_markup": reply_markup,
+            CARD_KEY: ticket.id,
+        }
+        self.outbox.add(
+            self.operator_chat_id,
+            "editMessageText",
+            payload,
+            now=self.now,
+            purpose="card_edit",
+            ticket_id=ticket.id,
+        )
+
+    def retitle_topic(self, ticket: Ticket, title: str) -> None:
+        if self.operator_chat_id is None:
+            return
+        payload: dict[str, Any] = {"chat_id": self.operator_chat_id, "name": title}
+        payload[THREAD_KEY] = ticket.id
+        self.outbox.add(
+            self.operator_chat_id,
+            "editForumTopic",
+            payload,
+            now=self.now,
+            purpose="topic_title",
+            ticket_id=ticket.id,
+        )
+
+    def copy_to_client(
+        self, ticket: Ticket, client_chat_id: int, message: TicketMessage, reply_to: int | None
+    ) -> None:
+        """Relay an operator's message to the client (an album is relayed by copy_album)."""
+        payload: dict[str, Any] = {
+            "chat_id": client_chat_id,
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+        }
+        if reply_to is not None:
+            payload["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        self.outbox.add(
+            client_chat_id,
+            "copyMessage",
+            payload,
+            now=self.now,
+            purpose="relay_to_client",
+            ticket_id=ticket.id,
+            ref_id=message.id,
+        )
+
+    def copy_album_to_client(
+        self, ticket: Ticket, client_chat_id: int, messages: Sequence[TicketMessage]
+    ) -> None:
+        payload: dict[str, Any] = {
+            "chat_id": client_chat_id,
+            "from_chat_id": messages[0].chat_id,
+            "message_ids": [m.message_id for m in messages],
+        }
+        self.outbox.add(
+            client_chat_id,
+            "copyMessages",
+            payload,
+            now=self.now,
+            purpose="relay_to_client",
+            ticket_id=ticket.id,
+            ref_id=messages[0].id,
         )
 
     def copy_to_desk(self, ticket: Ticket, messages: Sequence[TicketMessage]) -> None:

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.cards import card_keyboard
 from bot.services.desk import Desk
 from bot.services.drafts import Part, RequestDraft
 from bot.services.outgoing import Outgoing
-from bot.services.cards import card_keyboard
 from bot.sla import Priority
 from bot.vocabulary import Feedback, Status
 from storage.models import Client, SlaTarget, Ticket, TicketMessage

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -33,12 +34,12 @@ async def start(message: Message, state: FSMContext, client: Client, bot: Bot, d
     await message.answer(_("start.welcome_back").format(name=client.name), reply_markup=kb.menu())
 
 
-def _first_missing(client: Client) -> str:
+def _first_missing(client: Client) -> State:
     if not client.name:
-        return Identify.name.state
+        return Identify.name
     if not client.company:
-        return Identify.company.state
-    return Identify.tax_id.state
+        return Identify.company
+    return Identify.tax_id
 
 
 @router.message(Command("help"))

@@ -3,8 +3,6 @@ a clear message and the answers given so far are kept (they are saved as they co
 
 from __future__ import annotations
 
-
-
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -13,10 +11,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.services.desk import Desk
 from bot.validation import ValidationError, parse_company, parse_name, parse_tax_id
+from handlers.client import keyboards as kb
 from handlers.client.prompts import profile_text, reask
 from handlers.client.requests import begin_request
 from handlers.client.states import Identify, ProfileEdit
-from handlers.client import keyboards as kb
 from storage.models import Client
 
 router = Router(name=__name__)
@@ -42,7 +40,7 @@ def _apply(client: Client, field: str, raw: str) -> None:
         client.tax_id, client.tax_id_kind = tax_id.value, tax_id.kind.value
 
 
-NEXT: dict[str, str | None] = {
+NEXT: dict[str | None, str | None] = {
     Identify.name.state: Identify.company.state,
     Identify.company.state: Identify.tax_id.state,
     Identify.tax_id.state: None,
@@ -54,7 +52,8 @@ async def answer(
     message: Message, state: FSMContext, client: Client, bot: Bot, desk: Desk, now: object
 ) -> None:
     current = await state.get_state()
-    assert current is not None and message.text is not None
+    assert current is not None
+    assert message.text is not None
     field = current.rsplit(":", 1)[1]
     try:
         _apply(client, field, message.text)
@@ -62,7 +61,7 @@ async def answer(
         await message.answer(_(f"error.{exc.code}"))
         return
     if current.startswith("ProfileEdit"):
-        await state.clear()
+        await state.set_state(None)
         await message.answer(_("profile.saved"))
         await message.answer(profile_text(client), parse_mode="HTML", reply_markup=kb.profile())
         return

@@ -22,8 +22,12 @@ def _rows(buttons: list[InlineKeyboardButton], width: int = 1) -> InlineKeyboard
 def languages() -> InlineKeyboardMarkup:
     return _rows(
         [
-            InlineKeyboardButton(text=_("language.button.ru"), callback_data=LangCb(code="ru").pack()),
-            InlineKeyboardButton(text=_("language.button.uz"), callback_data=LangCb(code="uz").pack()),
+            InlineKeyboardButton(
+                text=_("language.button.ru"), callback_data=LangCb(code="ru").pack()
+            ),
+            InlineKeyboardButton(
+                text=_("language.button.uz"), callback_data=LangCb(code="uz").pack()
+            ),
         ],
         width=2,
     )
@@ -33,7 +37,9 @@ def menu() -> InlineKeyboardMarkup:
     return _rows(
         [
             InlineKeyboardButton(text=_("menu.new"), callback_data=DraftCb(action="new").pack()),
-            InlineKeyboardButton(text=_("menu.profile"), callback_data=ProfileCb(field="show").pack()),
+            InlineKeyboardButton(
+                text=_("menu.profile"), callback_data=ProfileCb(field="show").pack()
+            ),
             InlineKeyboardButton(
                 text=_("menu.language"), callback_data=ProfileCb(field="language").pack()
             ),
@@ -87,9 +93,15 @@ def share_contact() -> ReplyKeyboardMarkup:
 def confirm() -> InlineKeyboardMarkup:
     return _rows(
         [
-            InlineKeyboardButton(text=_("button.confirm"), callback_data=DraftCb(action="confirm").pack()),
-            InlineKeyboardButton(text=_("button.edit"), callback_data=DraftCb(action="edit").pack()),
-            InlineKeyboardButton(text=_("button.cancel"), callback_data=DraftCb(action="cancel").pack()),
+            InlineKeyboardButton(
+                text=_("button.confirm"), callback_data=DraftCb(action="confirm").pack()
+            ),
+            InlineKeyboardButton(
+                text=_("button.edit"), callback_data=DraftCb(action="edit").pack()
+            ),
+            InlineKeyboardButton(
+                text=_("button.cancel"), callback_data=DraftCb(action="cancel").pack()
+            ),
         ]
     )
 
@@ -97,7 +109,9 @@ def confirm() -> InlineKeyboardMarkup:
 def edit_fields() -> InlineKeyboardMarkup:
     return _rows(
         [
-            InlineKeyboardButton(text=_(f"edit.{name}"), callback_data=DraftCb(action=f"e_{name}").pack())
+            InlineKeyboardButton(
+                text=_(f"edit.{name}"), callback_data=DraftCb(action=f"e_{name}").pack()
+            )
             for name in ("kind", "topic", "description", "feedback")
         ]
     )
@@ -106,7 +120,9 @@ def edit_fields() -> InlineKeyboardMarkup:
 def profile() -> InlineKeyboardMarkup:
     return _rows(
         [
-            InlineKeyboardButton(text=_(f"profile.edit_{name}"), callback_data=ProfileCb(field=name).pack())
+            InlineKeyboardButton(
+                text=_(f"profile.edit_{name}"), callback_data=ProfileCb(field=name).pack()
+            )
             for name in ("name", "company", "tax_id")
         ]
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.conversation import add_client_message, find_conversation
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
+from bot.services.relay import mirror_edit
 from handlers.client.parts import snapshot
 from handlers.client.prompts import reask
 from handlers.client.requests import begin_request, save
@@ -40,14 +41,19 @@ async def free_message(
         return
     ticket = await find_conversation(session, desk, client, now)
     if ticket is not None:
-        await add_client_message(session, desk, client, ticket, part, now)
+        reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+        await add_client_message(session, desk, client, ticket, part, now, reply_to)
         return
     # No open request: this message starts one, and is kept as its first part.
     await save(state, RequestDraft(parts=[part]))
     if not client.identified:
         await message.answer(_("identify.needed"))
         await state.set_state(
-            Identify.name if not client.name else Identify.company if not client.company else Identify.tax_id
+            Identify.name
+            if not client.name
+            else Identify.company
+            if not client.company
+            else Identify.tax_id
         )
         await reask(bot, message.chat.id, state, desk)
         return
@@ -61,3 +67,11 @@ async def stale_button(callback: CallbackQuery, state: FSMContext, bot: Bot, des
     await callback.answer(_("error.button_outdated"), show_alert=True)
     if await state.get_state() is not None:
         await reask(bot, callback.from_user.id, state, desk)
+
+
+@router.edited_message()
+async def edited(message: Message, session: AsyncSession, now: datetime) -> None:
+    """An edit of a message already stored with a request is stored and mirrored to the desk."""
+    await mirror_edit(
+        session, message.chat.id, message.message_id, message.text or message.caption, now
+    )

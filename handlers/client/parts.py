@@ -20,10 +20,16 @@ def snapshot(message: Message) -> Part | None:
     elif message.document:
         file_id, file_name = message.document.file_id, message.document.file_name
     else:
-        media = message.video or message.voice or message.audio or message.video_note
-        media = media or message.animation
-        if media is not None:
-            file_id = media.file_id
+        for media in (
+            message.video,
+            message.voice,
+            message.audio,
+            message.video_note,
+            message.animation,
+        ):
+            if media is not None:
+                file_id = media.file_id
+                break
     return Part(
         chat_id=message.chat.id,
         message_id=message.message_id,

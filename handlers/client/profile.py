@@ -6,7 +6,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import ProfileCb
 from bot.services.desk import Desk
@@ -21,15 +20,13 @@ EDITS = {"name": ProfileEdit.name, "company": ProfileEdit.company, "tax_id": Pro
 
 
 @router.message(Command("profile"))
-async def show(message: Message, client: Client, state: FSMContext) -> None:
-    await state.clear()
+async def show(message: Message, client: Client) -> None:
     await message.answer(profile_text(client), parse_mode="HTML", reply_markup=kb.profile())
 
 
 @router.callback_query(ProfileCb.filter(F.field == "show"))
-async def show_button(callback: CallbackQuery, client: Client, state: FSMContext) -> None:
+async def show_button(callback: CallbackQuery, client: Client) -> None:
     await callback.answer()
-    await state.clear()
     if callback.message is not None:
         await callback.message.answer(
             profile_text(client), parse_mode="HTML", reply_markup=kb.profile()
@@ -41,6 +38,5 @@ async def edit(
     callback: CallbackQuery, callback_data: ProfileCb, state: FSMContext, bot: Bot, desk: Desk
 ) -> None:
     await callback.answer()
-    await state.clear()
     await state.set_state(EDITS[callback_data.field])
     await reask(bot, callback.from_user.id, state, desk)

@@ -3,11 +3,12 @@ interruption (a restart, a language change, an outdated button)."""
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
-from html import escape
 
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft

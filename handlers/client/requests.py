@@ -8,6 +8,7 @@ from datetime import datetime
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +47,11 @@ async def start_new(chat_id: int, client: Client, state: FSMContext, bot: Bot, d
     if not client.identified:
         await bot.send_message(chat_id, _("identify.needed"))
         await state.set_state(
-            Identify.name if not client.name else Identify.company if not client.company else Identify.tax_id
+            Identify.name
+            if not client.name
+            else Identify.company
+            if not client.company
+            else Identify.tax_id
         )
         await reask(bot, chat_id, state, desk)
         return
@@ -54,7 +59,9 @@ async def start_new(chat_id: int, client: Client, state: FSMContext, bot: Bot, d
 
 
 @router.message(Command("new"))
-async def new_command(message: Message, client: Client, state: FSMContext, bot: Bot, desk: Desk) -> None:
+async def new_command(
+    message: Message, client: Client, state: FSMContext, bot: Bot, desk: Desk
+) -> None:
     await start_new(message.chat.id, client, state, bot, desk)
 
 
@@ -66,7 +73,7 @@ async def new_button(
     await start_new(client.telegram_id, client, state, bot, desk)
 
 
-async def _next(state: FSMContext, draft: RequestDraft, following: str) -> None:
+async def _next(state: FSMContext, draft: RequestDraft, following: State) -> None:
     """After an answer: back to the summary when editing, else on to the next question."""
     await save(state, draft)
     editing = (await state.get_data()).get("editing")
@@ -80,7 +87,7 @@ async def chose_kind(
     await callback.answer()
     draft = await load(state)
     draft.kind = callback_data.kind
-    await _next(state, draft, NewRequest.topic.state)
+    await _next(state, draft, NewRequest.topic)
     await reask(bot, callback.from_user.id, state, desk)
 
 
@@ -95,7 +102,7 @@ async def chose_topic(
     draft = await load(state)
     draft.topic = callback_data.topic
     # A client who already wrote their question is shown what was kept and may add to it.
-    await _next(state, draft, NewRequest.description.state)
+    await _next(state, draft, NewRequest.description)
     await reask(bot, callback.from_user.id, state, desk)
 
 
@@ -119,13 +126,15 @@ async def description_part(message: Message, state: FSMContext) -> None:
 
 
 @router.callback_query(NewRequest.description, DraftCb.filter(F.action == "done"))
-async def description_done(callback: CallbackQuery, state: FSMContext, bot: Bot, desk: Desk) -> None:
+async def description_done(
+    callback: CallbackQuery, state: FSMContext, bot: Bot, desk: Desk
+) -> None:
     draft = await load(state)
     if not draft.parts:
         await callback.answer(_("request.description_empty"), show_alert=True)
         return
     await callback.answer()
-    await _next(state, draft, NewRequest.feedback.state)
+    await _next(state, draft, NewRequest.feedback)
     await reask(bot, callback.from_user.id, state, desk)
 
 
@@ -199,7 +208,7 @@ async def confirm(
     await session.commit()
     await state.clear()
     await callback.answer(_("request.registered_short").format(number=ticket.number))
-    if callback.message is not None:
+    if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 

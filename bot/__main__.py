@@ -1,0 +1,69 @@
+"""python -m bot [run] | sla ... | demo | migrate"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bot.i18n import DeskI18n
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _run(settings: Settings) -> None:
+    from bot.factory import build_app
+
+    app = await build_app(settings)
+    try:
+        await app.run_polling()
+    finally:
+        await app.close()
+
+
+async def _migrate(settings: Settings) -> None:
+    from storage.db import create_engine, upgrade
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    if command == "sla":
+        from bot.sla.cli import sla_command
+
+        settings = _settings_or_exit()
+        return sla_command(argv[1:], tz=settings.tz, policy_file=settings.sla_policy_file)
+    if command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+    settings = _settings_or_exit()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if command == "migrate":
+        asyncio.run(_migrate(settings))
+        return 0
+    if command != "run":
+        print(DeskI18n().t("cli.usage", settings.desk_language), file=sys.stderr)
+        return 2
+    if settings.bot_token is None:
+        print(DeskI18n().t("cli.no_token", settings.desk_language), file=sys.stderr)
+        return 1
+    asyncio.run(_run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,139 @@
+"""The factory: wires Bot, Dispatcher, middlewares, storage and the delivery worker. Nothing
+is created at import time; tests build their bot the same way production does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.access import Access
+from bot.clock import Clock, SystemClock
+from bot.commands import register_commands
+from bot.i18n import DeskI18n
+from bot.middlewares import UpdateContextMiddleware
+from bot.render import Renderer
+from bot.services.desk import Desk
+from bot.services.maintenance import recompute_if_policy_changed
+from bot.settings import PUBLIC_API_URL, Settings
+from bot.sla.config import load_policy
+from bot.vocabulary import DEFAULT_TOPICS
+from handlers import build_routers
+from scheduler.delivery import DeliveryWorker
+from scheduler.pacing import Limits
+from storage.db import create_engine, create_session_factory, upgrade
+from storage.fsm import SqlAlchemyStorage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    worker: DeliveryWorker
+    desk: Desk
+    clock: Clock
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
+        await register_commands(self.bot, self.desk)
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=polling_timeout,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+        finally:
+            await self.stop_background()
+
+    async def stop_background(self) -> None:
+        self.worker.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        self._tasks.clear()
+
+    async def close(self) -> None:
+        await self.stop_background()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.bot_token is not None
+    session = None
+    if settings.telegram_api_url.rstrip("/") != PUBLIC_API_URL:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(link_preview_is_disabled=True),
+    )
+
+
+def make_fsm(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(storage.redis)
+    return SqlAlchemyStorage(sessions), SimpleEventIsolation()
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, limits: Limits | None = None
+) -> App:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    sessions = create_session_factory(engine)
+    policy = load_policy(settings.sla_policy_file, settings.tz)
+    i18n = DeskI18n(default_locale="ru")
+    desk = Desk(
+        policy=policy,
+        renderer=Renderer(i18n=i18n, tz=settings.tz, desk_language=settings.desk_language),
+        operator_chat_id=settings.operator_chat_id,
+        topics=DEFAULT_TOPICS,
+        reopen_window_hours=settings.reopen_window_hours,
+        operator_names_visible=settings.operator_names_visible,
+    )
+    await recompute_if_policy_changed(sessions, desk, clock.now())
+    bot = make_bot(settings)
+    worker = DeliveryWorker(bot, sessions, clock, desk, limits or Limits())
+    storage, isolation = make_fsm(settings, sessions)
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        desk=desk,
+        i18n=i18n,
+        clock=clock,
+        settings=settings,
+        access=Access(bot, settings.operator_chat_id, settings.manager_ids),
+    )
+    dispatcher.update.outer_middleware(
+        UpdateContextMiddleware(sessions, clock, i18n, settings.desk_language, worker.wake)
+    )
+    for router in build_routers(settings.operator_chat_id):
+        dispatcher.include_router(router)
+    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock)

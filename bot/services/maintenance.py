@@ -1,0 +1,35 @@
+"""Start-up upkeep: when the policy or calendar changed, open requests get new deadlines."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.deadlines import recompute
+from bot.services.desk import Desk
+from storage.meta import get_meta, set_meta
+from storage.tickets import TicketRepo
+
+log = logging.getLogger(__name__)
+
+KEY = "sla_policy_fingerprint"
+
+
+async def recompute_if_policy_changed(
+    sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime
+) -> int:
+    """Returns how many open requests were recomputed."""
+    fingerprint = desk.policy.fingerprint()
+    async with sessions() as session:
+        if await get_meta(session, KEY) == fingerprint:
+            return 0
+        tickets = await TicketRepo(session).all_open()
+        for ticket in tickets:
+            recompute(ticket, desk.policy)
+        await set_meta(session, KEY, fingerprint)
+        await session.commit()
+    if tickets:
+        log.info("SLA policy changed: deadlines of %d open requests recomputed", len(tickets))
+    return len(tickets)

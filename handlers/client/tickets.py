@@ -1,0 +1,208 @@
+"""The client's requests: the list with statuses, one request's history, and after a resolve
+the question whether the problem is solved and the rating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import ClientTicketCb
+from bot.i18n import fmt_datetime
+from bot.services import lifecycle
+from bot.services.desk import Desk
+from bot.textsplit import shorten, split_text
+from bot.vocabulary import Status
+from storage.models import Client, Ticket
+from storage.tickets import TicketRepo
+
+router = Router(name=__name__)
+
+
+class Rating(StatesGroup):
+    comment = State()
+
+
+async def own_ticket(session: AsyncSession, client: Client, ticket_id: int) -> Ticket | None:
+    """A client only ever sees their own requests, whatever they type or forge."""
+    ticket = await TicketRepo(session).get(ticket_id)
+    return ticket if ticket is not None and ticket.client_id == client.id else None
+
+
+@router.message(Command("mytickets"))
+async def my_tickets(
+    message: Message, command: CommandObject, client: Client, session: AsyncSession, desk: Desk
+) -> None:
+    if command.args:
+        digits = command.args.strip().lstrip("#№")
+        ticket = (
+            await TicketRepo(session).by_number(int(digits))
+            if digits.isdigit() and len(digits) < 10
+            else None
+        )
+        if ticket is None or ticket.client_id != client.id:
+            await message.answer(_("tickets.not_found"))
+            return
+        await _history(message, ticket, session, desk)
+        return
+    tickets = await TicketRepo(session).for_client(client.id)
+    if not tickets:
+        await message.answer(_("tickets.none"))
+        return
+    lines = [_("tickets.title")]
+    buttons = []
+    for t in tickets:
+        lines.append(
+            _("tickets.line").format(
+                number=t.number,
+                status=_(f"status.{t.status}"),
+                topic=_(f"topic.{t.topic}"),
+                activity=fmt_datetime(t.last_activity_at, client.language, desk.tz),
+            )
+        )
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    text=_("tickets.open_button").format(number=t.number),
+                    callback_data=ClientTicketCb(action="view", ticket=t.id).pack(),
+                )
+            ]
+        )
+    await message.answer(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons[:10])
+    )
+
+
+async def _history(message: Message, ticket: Ticket, session: AsyncSession, desk: Desk) -> None:
+    lang = ticket.language
+    lines = [
+        _("tickets.history_title").format(number=ticket.number, status=_(f"status.{ticket.status}"))
+    ]
+    for row in await TicketRepo(session).messages(ticket.id):
+        if row.direction == "note":
+            continue
+        who = _("tickets.you") if row.direction == "client" else _("tickets.support")
+        body = escape(shorten(row.text, 500)) if row.text else _("tickets.attachment")
+        lines.append(
+            _("tickets.history_line").format(
+                at=fmt_datetime(row.created_at, lang, desk.tz), who=who, text=body
+            )
+        )
+    for chunk in split_text("\n".join(lines)):
+        await message.answer(chunk, parse_mode="HTML")
+
+
+@router.callback_query(ClientTicketCb.filter(F.action == "view"))
+async def view(
+    callback: CallbackQuery,
+    callback_data: ClientTicketCb,
+    client: Client,
+    session: AsyncSession,
+    desk: Desk,
+) -> None:
+    ticket = await own_ticket(session, client, callback_data.ticket)
+    if ticket is None or not isinstance(callback.message, Message):
+        await callback.answer(_("tickets.not_found"), show_alert=True)
+        return
+    await callback.answer()
+    await _history(callback.message, ticket, session, desk)
+
+
+@router.callback_query(ClientTicketCb.filter(F.action == "solved"))
+async def solved(
+    callback: CallbackQuery,
+    callback_data: ClientTicketCb,
+    client: Client,
+    session: AsyncSession,
+    desk: Desk,
+    now: datetime,
+) -> None:
+    ticket = await own_ticket(session, client, callback_data.ticket)
+    if ticket is None or ticket.status != Status.RESOLVED or callback_data.arg not in ("y", "n"):
+        await callback.answer(_("error.button_outdated"), show_alert=True)
+        return
+    if callback_data.arg == "y":
+        await lifecycle.close(
+            session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id
+        )
+        await callback.answer(_("tickets.thanks"))
+        await lifecycle.ask_rating(session, desk, ticket, now)
+    else:
+        await lifecycle.reopen(
+            session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id
+        )
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.answer(_("tickets.reopened_by_you").format(number=ticket.number))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(ClientTicketCb.filter(F.action == "rate"))
+async def rate(
+    callback: CallbackQuery,
+    callback_data: ClientTicketCb,
+    client: Client,
+    state: FSMContext,
+    session: AsyncSession,
+    desk: Desk,
+    now: datetime,
+) -> None:
+    ticket = await own_ticket(session, client, callback_data.ticket)
+    valid = callback_data.arg in {"1", "2", "3", "4", "5"}
+    if ticket is None or not valid or ticket.status not in (Status.RESOLVED, Status.CLOSED):
+        await callback.answer(_("error.button_outdated"), show_alert=True)
+        return
+    await lifecycle.rate(session, desk, ticket, int(callback_data.arg), now)
+    await callback.answer(_("tickets.rated"))
+    await state.set_state(Rating.comment)
+    await state.update_data(rating_ticket=ticket.id)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(
+            _("tickets.comment_ask"),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("button.skip"),
+                            callback_data=ClientTicketCb(
+                                action="nocomment", ticket=ticket.id
+                            ).pack(),
+                        )
+                    ]
+                ]
+            ),
+        )
+
+
+@router.message(Rating.comment, F.text)
+async def comment(
+    message: Message,
+    client: Client,
+    state: FSMContext,
+    session: AsyncSession,
+    desk: Desk,
+    now: datetime,
+) -> None:
+    ticket_id = (await state.get_data()).get("rating_ticket")
+    await state.clear()
+    ticket = await own_ticket(session, client, int(ticket_id or 0))
+    if ticket is not None and message.text:
+        await lifecycle.comment_rating(session, desk, ticket, message.text[:2000], now)
+    await message.answer(_("tickets.comment_thanks"))
+
+
+@router.callback_query(ClientTicketCb.filter(F.action == "nocomment"))
+async def no_comment(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await callback.answer(_("tickets.comment_thanks"))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)

@@ -1,0 +1,190 @@
+"""Operator commands in the group: /queue, /mine, /t N, /priority N level, /resolve N,
+/reopen N, /wait N, /release N, /assign N (in reply to the new assignee), /ban N, /unban N."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import fmt_datetime
+from bot.lifecycle import TransitionError
+from bot.services import lifecycle
+from bot.services.desk import Desk
+from bot.services.moderation import set_ban
+from bot.services.queries import nearest_due, queue
+from bot.services.relay import ticket_in_desk
+from bot.sla import Priority
+from storage.models import Ticket
+from storage.tickets import TicketRepo
+
+router = Router(name=__name__)
+
+
+def actor_of(message: Message) -> lifecycle.Actor:
+    assert message.from_user is not None
+    return lifecycle.Actor(id=message.from_user.id, name=message.from_user.full_name)
+
+
+async def target(
+    message: Message, number: str | None, session: AsyncSession, desk: Desk
+) -> Ticket | None:
+    """The request a command names by number, or the one whose topic/card it is written in."""
+    if number:
+        digits = number.lstrip("#№")
+        if not digits.isdigit() or len(digits) > 9:
+            return None
+        return await TicketRepo(session).by_number(int(digits))
+    reply = message.reply_to_message.message_id if message.reply_to_message else None
+    return await ticket_in_desk(session, desk, message.message_thread_id, reply)
+
+
+def left(ticket: Ticket, now: datetime, desk: Desk) -> str:
+    due = nearest_due(ticket)
+    if due is None:
+        return _("queue.no_deadline")
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    span = _("duration.hm").format(hours=minutes // 60, minutes=minutes % 60)
+    due_text = fmt_datetime(due, desk.renderer.desk_language, desk.tz)
+    if seconds < 0:
+        return _("queue.overdue").format(span=span, due=due_text)
+    return _("queue.left").format(span=span, due=due_text)
+
+
+def line(ticket: Ticket, now: datetime, desk: Desk) -> str:
+    return _("queue.line").format(
+        number=ticket.number,
+        status=_(f"status.{ticket.status}"),
+        priority=_(f"priority.{ticket.priority}"),
+        company=escape(ticket.client_company),
+        assignee=escape(ticket.assignee_name or "—"),
+        left=left(ticket, now, desk),
+    )
+
+
+async def _send_list(
+    message: Message, title: str, tickets: list[Ticket], now: datetime, desk: Desk
+) -> None:
+    if not tickets:
+        await message.reply(_("queue.empty"))
+        return
+    lines = [title] + [line(t, now, desk) for t in tickets[:50]]
+    if len(tickets) > 50:
+        lines.append(_("queue.more").format(count=len(tickets) - 50))
+    from bot.textsplit import split_text
+
+    for chunk in split_text("\n".join(lines)):
+        await message.reply(chunk, parse_mode="HTML")
+
+
+@router.message(Command("queue"))
+async def show_queue(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
+    await _send_list(message, _("queue.title"), await queue(session), now, desk)
+
+
+@router.message(Command("mine"))
+async def show_mine(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
+    actor = actor_of(message)
+    await _send_list(
+        message, _("queue.mine_title"), await queue(session, assignee_id=actor.id), now, desk
+    )
+
+
+@router.message(Command("t"))
+async def show_one(
+    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+) -> None:
+    ticket = await target(message, command.args, session, desk)
+    if ticket is None:
+        await message.reply(_("desk.not_found"))
+        return
+    await message.reply(desk.renderer.card(ticket).html, parse_mode="HTML")
+
+
+@router.message(Command("priority"))
+async def priority(
+    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+) -> None:
+    args = (command.args or "").split()
+    level = args[-1].lower() if args else ""
+    if level not in list(Priority):
+        await message.reply(_("desk.priority_usage"))
+        return
+    ticket = await target(message, args[0] if len(args) > 1 else None, session, desk)
+    if ticket is None:
+        await message.reply(_("desk.not_found"))
+        return
+    await lifecycle.set_priority(session, desk, ticket, Priority(level), actor_of(message), now)
+    await message.reply(_("desk.done"))
+
+
+async def _simple(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    desk: Desk,
+    now: datetime,
+    action: str,
+) -> None:
+    ticket = await target(message, (command.args or "").strip() or None, session, desk)
+    if ticket is None:
+        await message.reply(_("desk.not_found"))
+        return
+    actor = actor_of(message)
+    try:
+        if action == "resolve":
+            await lifecycle.resolve(session, desk, ticket, actor, now)
+        elif action == "reopen":
+            await lifecycle.reopen(
+                session, desk, ticket, now, actor_kind="operator", actor_id=actor.id
+            )
+        elif action == "wait":
+            await lifecycle.wait_for_client(session, desk, ticket, actor, now)
+        elif action == "release":
+            await lifecycle.release(session, desk, ticket, actor, now)
+        elif action == "claim":
+            await lifecycle.claim(session, desk, ticket, actor, now)
+        elif action in ("ban", "unban"):
+            await set_ban(session, desk, ticket, actor, action == "ban", now)
+    except TransitionError:
+        await message.reply(_("desk.not_allowed").format(status=_(f"status.{ticket.status}")))
+        return
+    except lifecycle.AlreadyClaimed as exc:
+        await message.reply(
+            _("desk.already_claimed").format(
+                number=ticket.number, name=exc.assignee_name or exc.assignee_id
+            )
+        )
+        return
+    await message.reply(_("desk.done"))
+
+
+@router.message(Command("resolve", "reopen", "wait", "release", "claim", "ban", "unban"))
+async def simple_command(
+    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+) -> None:
+    await _simple(message, command, session, desk, now, command.command.lower())
+
+
+@router.message(Command("assign"))
+async def assign(
+    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+) -> None:
+    """/assign N in reply to a message of the operator who takes the request over."""
+    reply = message.reply_to_message
+    if reply is None or reply.from_user is None or reply.from_user.is_bot:
+        await message.reply(_("desk.assign_usage"))
+        return
+    ticket = await target(message, (command.args or "").strip() or None, session, desk)
+    if ticket is None:
+        await message.reply(_("desk.not_found"))
+        return
+    to = lifecycle.Actor(id=reply.from_user.id, name=reply.from_user.full_name)
+    await lifecycle.assign(session, desk, ticket, actor_of(message), to, now)
+    await message.reply(_("desk.done"))

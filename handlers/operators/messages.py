@@ -1,0 +1,84 @@
+"""What operators write in a request's topic (or in reply to its messages): relayed to the
+client, or kept as an internal note when it starts with "!" or /note."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.desk import Desk
+from bot.services.lifecycle import Actor
+from bot.services.relay import RequestClosed, mirror_edit, operator_message, ticket_in_desk
+from handlers.client.parts import snapshot
+
+router = Router(name=__name__)
+
+NOTE_MARK = "!"
+
+
+async def _handle(
+    message: Message, session: AsyncSession, desk: Desk, now: datetime, *, note: bool
+) -> None:
+    assert message.from_user is not None
+    reply = message.reply_to_message
+    reply_id = reply.message_id if reply is not None and not _is_topic_root(message) else None
+    ticket = await ticket_in_desk(session, desk, message.message_thread_id, reply_id)
+    if ticket is None:
+        if note:
+            await message.reply(_("desk.which_request"))
+        return  # operators talking among themselves outside any request
+    part = snapshot(message)
+    if part is None:
+        await message.reply(_("desk.unsupported_content"))
+        return
+    if note and part.text is not None:
+        part.text = part.text.removeprefix("/note").removeprefix(NOTE_MARK).strip() or part.text
+    actor = Actor(id=message.from_user.id, name=message.from_user.full_name)
+    try:
+        await operator_message(
+            session,
+            desk,
+            ticket,
+            actor,
+            part,
+            now,
+            note=note,
+            reply_to_desk=reply_id,
+            signed=desk.operator_names_visible,
+        )
+    except RequestClosed:
+        await message.reply(_("desk.request_closed").format(number=ticket.number))
+
+
+def _is_topic_root(message: Message) -> bool:
+    """In a forum every message 'replies' to the topic's first service message; that is not a
+    real reply."""
+    reply = message.reply_to_message
+    return bool(reply is not None and reply.forum_topic_created is not None)
+
+
+@router.message(Command("note"))
+async def note_command(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
+    await _handle(message, session, desk, now, note=True)
+
+
+@router.message(F.text.startswith(NOTE_MARK) | F.caption.startswith(NOTE_MARK))
+async def note(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
+    await _handle(message, session, desk, now, note=True)
+
+
+@router.message(~F.text.startswith("/"))
+async def answer(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
+    await _handle(message, session, desk, now, note=False)
+
+
+@router.edited_message()
+async def edited(message: Message, session: AsyncSession, now: datetime) -> None:
+    await mirror_edit(
+        session, message.chat.id, message.message_id, message.text or message.caption, now
+    )
