@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,6 +44,16 @@ class DeskI18n(I18n):
 
     def __init__(self, path: Path = LOCALES_DIR, default_locale: str = "ru") -> None:
         super().__init__(path=path, default_locale=default_locale, domain=DOMAIN)
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # A subclass gets a context variable of its own (ContextInstanceMixin), but aiogram's
+        # gettext looks up I18n's: set that one.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         return {lang: load_catalog(lang, Path(self.path)) for lang in LANGUAGES}

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.i18n import DeskI18n, guess_language
 from storage.clients import ClientRepo
+from storage.fsm import bind_update_session
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class UpdateContextMiddleware(BaseMiddleware):
                 )
                 data["client"] = client
                 locale = client.language
-            with self.i18n.context(), self.i18n.use_locale(locale):
+            with self.i18n.context(), self.i18n.use_locale(locale), bind_update_session(session):
                 try:
                     result = await handler(event, data)
                 except Exception:

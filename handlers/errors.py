@@ -6,18 +6,22 @@ import logging
 
 from aiogram import Router
 from aiogram.types import ErrorEvent
-from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import DeskI18n, guess_language
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
 @router.error()
-async def on_error(event: ErrorEvent) -> None:
+async def on_error(event: ErrorEvent, i18n: DeskI18n) -> None:
     update = event.update
     log.error("update %s failed: %r", update.update_id, event.exception)
     message = update.message or update.edited_message
+    callback = update.callback_query
+    user = message.from_user if message is not None else callback.from_user if callback else None
+    lang = guess_language(user.language_code if user else None)
     if message is not None and message.chat.type == "private":
-        await message.answer(_("error.internal"))
-    elif update.callback_query is not None:
-        await update.callback_query.answer(_("error.internal"), show_alert=True)
+        await message.answer(i18n.t("error.internal", lang))
+    elif callback is not None:
+        await callback.answer(i18n.t("error.internal", lang), show_alert=True)

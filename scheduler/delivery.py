@@ -27,6 +27,7 @@ from aiogram.types import ForumTopic, Message, MessageId
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.services.cards import card_keyboard
 from bot.services.desk import Desk
 from bot.services.outgoing import CARD_KEY, PLACE_KEY, THREAD_KEY, Outgoing
 from scheduler.pacing import Limits, Pacer
@@ -212,7 +213,9 @@ class DeliveryWorker:
                 method = "sendMessage"
                 self._card_repost.add(item.id)
             if forum:
-                thread_id = ticket.thread_id or await self._create_topic(session, ticket)
+                thread_id = ticket.thread_id or await self._create_topic(
+                    session, ticket, with_card=item.purpose != "card"
+                )
                 payload["message_thread_id"] = thread_id
             elif (
                 item.purpose not in ("card", "card_edit")
@@ -239,9 +242,10 @@ class DeliveryWorker:
             self._forum = bool(chat.is_forum)
         return self._forum
 
-    async def _create_topic(self, session: AsyncSession, ticket: Ticket) -> int:
+    async def _create_topic(self, session: AsyncSession, ticket: Ticket, *, with_card: bool) -> int:
         """One topic per request. The worker holds the lease on the operator chat's head item,
-        so no other worker is creating a topic for the same request at this moment."""
+        so no other worker is creating a topic for the same request at this moment. A topic
+        made anew (the old one was deleted) gets the card first, so operators see the request."""
         title = self.desk.renderer.topic_title(ticket)
         topic = await self._call(
             "createForumTopic", {"chat_id": self.desk.operator_chat_id, "name": title}
@@ -250,6 +254,26 @@ class DeliveryWorker:
             raise GiveUp("createForumTopic returned no topic")
         ticket.thread_id = topic.message_thread_id
         ticket.topic_title = title
+        if with_card:
+            card = await self._call(
+                "sendMessage",
+                {
+                    "chat_id": self.desk.operator_chat_id,
+                    "message_thread_id": topic.message_thread_id,
+                    "text": self.desk.renderer.card(ticket).html,
+                    "parse_mode": "HTML",
+                    "reply_markup": card_keyboard(self.desk, ticket),
+                },
+            )
+            ticket.card_message_id = _first_message_id(card)
+            if ticket.card_message_id is not None and self.desk.operator_chat_id is not None:
+                session.add(
+                    DeskMessage(
+                        chat_id=self.desk.operator_chat_id,
+                        message_id=ticket.card_message_id,
+                        ticket_id=ticket.id,
+                    )
+                )
         await session.commit()
         return topic.message_thread_id
 

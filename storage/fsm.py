@@ -1,8 +1,14 @@
-"""aiogram FSM storage kept in the database, so a dialogue survives a restart."""
+"""aiogram FSM storage kept in the database, so a dialogue survives a restart.
+
+Inside an update the storage joins the update's own session: the dialogue state and the
+changes it goes with are committed together (and SQLite never sees two writers of one update
+waiting on each other). Outside an update each call is its own short transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -12,12 +18,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.models import FsmRecord
 
 
+_update_session: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session", default=None)
+
+
+@contextmanager
+def bind_update_session(session: AsyncSession) -> Iterator[None]:
+    token = _update_session.set(session)
+    try:
+        yield
+    finally:
+        _update_session.reset(token)
+
+
 class SqlAlchemyStorage(BaseStorage):
-    """One row per key; each call is its own short transaction."""
+    """One row per key."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
         self._keys = DefaultKeyBuilder(with_destiny=True)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[tuple[AsyncSession, bool]]:
+        """(session, owned): the update's session if there is one, else a new one."""
+        bound = _update_session.get()
+        if bound is not None:
+            yield bound, False
+            return
+        async with self._sessions() as session:
+            yield session, True
 
     async def _row(self, session: AsyncSession, key: StorageKey) -> FsmRecord:
         name = self._keys.build(key)
@@ -29,24 +57,24 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self._sessions() as session:
+        async with self._session() as (session, owned):
             row = await self._row(session, key)
             row.state = value
-            await session.commit()
+            await (session.commit() if owned else session.flush())
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._sessions() as session:
+        async with self._session() as (session, _owned):
             row = await session.get(FsmRecord, self._keys.build(key))
             return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self._sessions() as session:
+        async with self._session() as (session, owned):
             row = await self._row(session, key)
             row.data = dict(data)
-            await session.commit()
+            await (session.commit() if owned else session.flush())
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._sessions() as session:
+        async with self._session() as (session, _owned):
             row = await session.get(FsmRecord, self._keys.build(key))
             return dict(row.data) if row else {}
 

@@ -1,0 +1,18 @@
+"""A local stand-in for the Telegram Bot API, for end-to-end tests and the demo.
+
+    standin = StandIn()
+    standin.add_user(1001, "Aziz")
+    url = await standin.start()
+    bot = Bot(standin.token, session=AiohttpSession(api=TelegramAPIServer.from_base(url)))
+    standin.send_message(1001, text="/start")
+    await standin.wait_sent(1001, 1)
+
+Layers: `world` (the in-memory state and the update queue), `actions` (what users do),
+`methods` (what the Bot API methods do), `server` (HTTP, call records, faults, waiting)."""
+
+from bot.standin.errors import ApiError
+from bot.standin.files import Upload
+from bot.standin.server import Call, StandIn
+from bot.standin.world import ANY_THREAD
+
+__all__ = ["ANY_THREAD", "ApiError", "Call", "StandIn", "Upload"]

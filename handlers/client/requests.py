@@ -203,9 +203,8 @@ async def confirm(
 ) -> None:
     draft = await load(state)
     ticket = await register_request(session, desk, client, draft, now)
-    # The request is stored (with the client's acknowledgement queued) before the dialogue
-    # forgets the draft: a crash in between leaves a draft to confirm again, never a lost one.
-    await session.commit()
+    # The request, the client's acknowledgement and the end of the dialogue are committed
+    # together: a crash leaves either a draft to confirm again or a registered request.
     await state.clear()
     await callback.answer(_("request.registered_short").format(number=ticket.number))
     if isinstance(callback.message, Message):

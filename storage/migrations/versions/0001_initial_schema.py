@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:08:43.120846
+Create Date: 2026-11-22 02:21:47.058270
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0001"
 down_revision = None
@@ -79,6 +80,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_group_key"), ["group_key"], unique=False)
         batch_op.create_index("ix_outbox_pending", ["status", "chat_id", "id"], unique=False)
 
     op.create_table(
@@ -120,6 +122,22 @@ def upgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tickets_client_id"), ["client_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tickets_status"), ["status"], unique=False)
+
+    op.create_table(
+        "desk_messages",
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("message_id", sa.BigInteger(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_desk_messages_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("chat_id", "message_id", name=op.f("pk_desk_messages")),
+    )
+    with op.batch_alter_table("desk_messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_desk_messages_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
         "sla_targets",
@@ -230,6 +248,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sla_targets_due_at"))
 
     op.drop_table("sla_targets")
+    with op.batch_alter_table("desk_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_desk_messages_ticket_id"))
+
+    op.drop_table("desk_messages")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tickets_status"))
         batch_op.drop_index(batch_op.f("ix_tickets_client_id"))
@@ -237,6 +259,7 @@ def downgrade() -> None:
     op.drop_table("tickets")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_pending")
+        batch_op.drop_index(batch_op.f("ix_outbox_group_key"))
 
     op.drop_table("outbox")
     op.drop_table("meta")

@@ -1,0 +1,138 @@
+"""The real bot, started by the production factory, against the local Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import ShiftedClock
+from bot.factory import App, build_app
+from bot.settings import load_settings
+from bot.standin import StandIn
+from scheduler.pacing import Limits
+from storage.models import OutboxItem
+
+TZ = ZoneInfo("Asia/Tashkent")
+OPERATORS = -1001000000001
+# Monday 23 November 2026, 11:00 in Tashkent: working time.
+WORKING_MOMENT = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)
+
+JSON = dict[str, Any]
+
+
+class Harness:
+    def __init__(self, standin: StandIn, tmp_path: Path, start: datetime, **settings: Any) -> None:
+        self.standin = standin
+        self.clock = ShiftedClock(start)
+        self.db_url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+        self.settings_overrides = settings
+        self.limits: Limits = settings.pop("limits", Limits.unlimited())
+        self.app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> App:
+        settings = load_settings(
+            _env_file=None,
+            bot_token=self.standin.token,
+            telegram_api_url=self.standin.url,
+            database_url=self.db_url,
+            operator_chat_id=OPERATORS,
+            **self.settings_overrides,
+        )
+        self.app = await build_app(settings, clock=self.clock, limits=self.limits)
+        self._task = asyncio.create_task(
+            self.app.run_polling(polling_timeout=1, handle_signals=False)
+        )
+        await self.standin.wait_for(lambda: self.standin.calls_of("getUpdates"))
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            await self.app.dispatcher.stop_polling()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, timeout=10)
+        await self.app.close()
+        self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def pending_outbox(self) -> int:
+        assert self.app is not None
+        from sqlalchemy import func, select
+
+        async with self.app.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
+                )
+                or 0
+            )
+
+    async def settle(self, timeout: float = 8.0) -> None:
+        """Until the bot has taken every update and delivered everything it queued."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
+            if await self.pending_outbox() == 0:
+                await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
+                if await self.pending_outbox() == 0:
+                    return
+            if loop.time() > deadline:
+                raise TimeoutError("outbox did not drain")
+            await asyncio.sleep(0.05)
+
+
+def buttons(message: JSON) -> Iterator[JSON]:
+    markup = message.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard", []):
+        yield from row
+
+
+def find_button(messages: list[JSON], text_part: str) -> tuple[JSON, str]:
+    """The newest bot message with a button whose text contains `text_part`."""
+    for message in reversed(messages):
+        for button in buttons(message):
+            if text_part in button["text"] and "callback_data" in button:
+                return message, button["callback_data"]
+    raise AssertionError(f"no button {text_part!r} in {[m.get('text') for m in messages[-5:]]}")
+
+
+class Person:
+    """A Telegram user driving the bot in their private chat."""
+
+    def __init__(
+        self, h: Harness, user_id: int, first_name: str, language_code: str = "ru"
+    ) -> None:
+        self.h = h
+        self.id = user_id
+        h.standin.add_user(user_id, first_name, language_code=language_code)
+
+    @property
+    def inbox(self) -> list[JSON]:
+        return self.h.standin.sent(self.id)
+
+    def texts(self) -> list[str]:
+        return [m.get("text") or m.get("caption") or "" for m in self.inbox]
+
+    async def say(self, text: str | None = None, **kwargs: Any) -> list[JSON]:
+        before = len(self.inbox)
+        self.h.standin.send_message(self.id, text=text, **kwargs)
+        await self.h.settle()
+        return self.inbox[before:]
+
+    async def press(self, text_part: str) -> list[JSON]:
+        before = len(self.inbox)
+        message, data = find_button(self.inbox, text_part)
+        self.h.standin.press(self.id, message, data)
+        await self.h.settle()
+        return self.inbox[before:]
