@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
 
-
 _update_session: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session", default=None)
 
 

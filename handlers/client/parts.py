@@ -11,7 +11,7 @@ ACCEPTED = ("text", "photo", "document", "video", "voice", "audio", "video_note"
 
 
 def snapshot(message: Message) -> Part | None:
-    kind = message.content_type
+    kind = str(getattr(message.content_type, "value", message.content_type))
     if kind not in ACCEPTED:
         return None
     file_id = file_name = None
@@ -33,7 +33,7 @@ def snapshot(message: Message) -> Part | None:
     return Part(
         chat_id=message.chat.id,
         message_id=message.message_id,
-        content_type=str(kind),
+        content_type=kind,
         text=message.text or message.caption,
         file_id=file_id,
         file_name=file_name,

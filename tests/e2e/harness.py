@@ -136,3 +136,43 @@ class Person:
         self.h.standin.press(self.id, message, data)
         await self.h.settle()
         return self.inbox[before:]
+
+
+RU = {
+    "kind": "Консультация",
+    "topic": "Коды маркировки",
+    "done": "Готово",
+    "telegram": "В этом чате",
+    "confirm": "Отправить",
+}
+UZ = {
+    "kind": "Maslahat",
+    "topic": "Markirovka kodlari",
+    "done": "Tayyor",
+    "telegram": "Ushbu Telegram",
+    "confirm": "Yuborish",
+}
+
+
+async def identify(client: Person, name: str = "Иван Петров", tax_id: str = "301234567") -> None:
+    await client.say("/start")
+    await client.say(name)
+    await client.say("ООО «Asia Trade»")
+    await client.say(tax_id)
+
+
+async def open_request(
+    client: Person, text: str = "Не печатаются коды", labels: dict[str, str] = RU
+) -> list[JSON]:
+    """From an identified client's idle chat to a registered request; returns the last replies."""
+    await client.say("/new")
+    await client.press(labels["kind"])
+    await client.press(labels["topic"])
+    await client.say(text)
+    await client.press(labels["done"])
+    await client.press(labels["telegram"])
+    return await client.press(labels["confirm"])
+
+
+def joined(messages: list[JSON]) -> str:
+    return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
