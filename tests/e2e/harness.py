@@ -36,13 +36,17 @@ class Harness:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> App:
+        return await self.start_with()
+
+    async def start_with(self, **overrides: Any) -> App:
+        self.settings_overrides.update(overrides)
+        options: dict[str, Any] = {"operator_chat_id": OPERATORS, **self.settings_overrides}
         settings = load_settings(
             _env_file=None,
             bot_token=self.standin.token,
             telegram_api_url=self.standin.url,
             database_url=self.db_url,
-            operator_chat_id=OPERATORS,
-            **self.settings_overrides,
+            **options,
         )
         self.app = await build_app(settings, clock=self.clock, limits=self.limits)
         self._task = asyncio.create_task(
@@ -176,3 +180,36 @@ async def open_request(
 
 def joined(messages: list[JSON]) -> str:
     return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
+
+
+class Operator:
+    """A member of the operator group."""
+
+    def __init__(self, h: Harness, user_id: int) -> None:
+        self.h = h
+        self.id = user_id
+
+    @property
+    def desk(self) -> list[JSON]:
+        return self.h.standin.sent(OPERATORS)
+
+    def card(self, number: int) -> JSON:
+        """The newest state of the request's card (edits included)."""
+        for message in reversed(self.desk):
+            if (message.get("text") or "").startswith(f"Обращение №{number}"):
+                return message
+        raise AssertionError(f"no card of request {number}")
+
+    async def write(self, text: str | None = None, **kwargs: Any) -> JSON:
+        message = self.h.standin.send_message(self.id, OPERATORS, text=text, **kwargs)
+        await self.h.settle()
+        return message
+
+    async def press(self, message: JSON, text_part: str) -> str:
+        _message, data = find_button([message], text_part)
+        callback = self.h.standin.press(self.id, message, data)
+        await self.h.settle()
+        return callback
+
+    def answers(self, callback: str) -> list[str]:
+        return [a.get("text") or "" for a in self.h.standin.callback_answers(callback)]
