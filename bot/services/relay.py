@@ -29,10 +29,14 @@ class RequestClosed(Exception):
 
 
 async def ticket_in_desk(
-    session: AsyncSession, desk: Desk, thread_id: int | None, reply_to: int | None
+    session: AsyncSession,
+    desk: Desk,
+    thread_id: int | None,
+    reply_to: int | None,
+    media_group_id: str | None = None,
 ) -> Ticket | None:
-    """The request an operator's message in the group is about: its topic, or the bot
-    message it replies to (card, relayed message, notice)."""
+    """The request an operator's message in the group is about: its topic, the bot message it
+    replies to (card, relayed message, notice), or the album whose first item said so."""
     if thread_id is not None:
         ticket = await session.scalar(select(Ticket).where(Ticket.thread_id == thread_id))
         if ticket is not None:
@@ -49,6 +53,15 @@ async def ticket_in_desk(
         )
         if source is not None:
             return await session.get(Ticket, source.ticket_id)
+    if media_group_id is not None and desk.operator_chat_id is not None:
+        sibling = await session.scalar(
+            select(TicketMessage).where(
+                TicketMessage.chat_id == desk.operator_chat_id,
+                TicketMessage.media_group_id == media_group_id,
+            )
+        )
+        if sibling is not None:
+            return await session.get(Ticket, sibling.ticket_id)
     return None
 
 

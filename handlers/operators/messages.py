@@ -27,7 +27,9 @@ async def _handle(
     assert message.from_user is not None
     reply = message.reply_to_message
     reply_id = reply.message_id if reply is not None and not _is_topic_root(message) else None
-    ticket = await ticket_in_desk(session, desk, message.message_thread_id, reply_id)
+    ticket = await ticket_in_desk(
+        session, desk, message.message_thread_id, reply_id, message.media_group_id
+    )
     if ticket is None:
         if note:
             await message.reply(_("desk.which_request"))

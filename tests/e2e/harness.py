@@ -81,10 +81,10 @@ class Harness:
                 or 0
             )
 
-    async def settle(self, timeout: float = 8.0) -> None:
+    async def settle(self, limit: float = 8.0) -> None:
         """Until the bot has taken every update and delivered everything it queued."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + limit
         while True:
             await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
             if await self.pending_outbox() == 0:

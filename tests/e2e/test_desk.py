@@ -345,3 +345,65 @@ async def test_forum_mode_topic_per_request(forum: Harness) -> None:
         assert fresh[-1]["text"] == "Вы здесь?"
     finally:
         await h.stop()
+
+
+async def test_operator_album_reply_and_named_answers(standin: StandIn, tmp_path: Path) -> None:
+    h = Harness(standin, tmp_path, WORKING_MOMENT, operator_names_visible=True)
+    await h.start()
+    try:
+        client = await opened(h)
+        operator = Operator(h, 9001)
+        card = operator.card(1001)["message_id"]
+        await operator.write("Добрый день", reply_to=card)
+        assert (
+            client.inbox[-1]["text"]
+            == "Dilnoza Operator, служба поддержки CRPT-Turon:\nДобрый день"
+        )
+        # The operator replies to the client's relayed message: the client sees a reply to
+        # their own original.
+        original = await client.say("У меня вопрос")
+        relayed = operator.desk[-1]
+        assert relayed["text"] == "У меня вопрос"
+        await operator.write("Отвечаю на вопрос", reply_to=relayed["message_id"])
+        assert client.inbox[-1]["reply_to_message"]["text"] == "У меня вопрос"
+        del original
+        for i in range(2):
+            h.standin.send_message(
+                9001,
+                OPERATORS,
+                photo=True,
+                media_group_id="op-album",
+                reply_to=card if i == 0 else None,
+            )
+        await h.settle()
+        album = [m for m in client.inbox if m.get("media_group_id")]
+        assert len(album) == 2
+    finally:
+        await h.stop()
+
+
+async def test_release_and_hand_over(harness: Harness) -> None:
+    await opened(harness)
+    first, second = Operator(harness, 9001), Operator(harness, 9002)
+    await first.press(first.card(1001), "Взять")
+    await first.press(first.card(1001), "Снять с себя")
+    t = await ticket(harness)
+    assert (t.assignee_id, t.status) == (None, "new")
+    await first.press(first.card(1001), "Взять")
+    colleague = await second.write("Я возьму")
+    harness.standin.send_message(
+        9001, OPERATORS, text="/assign 1001", reply_to=colleague["message_id"]
+    )
+    await harness.settle()
+    t = await ticket(harness)
+    assert t.assignee_id == 9002
+    assert "Sardor Operator" in first.card(1001)["text"]
+    assert "assigned" in await events(harness)
+
+
+def test_callback_data_fits_64_bytes() -> None:
+    from bot.callbacks import ClientTicketCb, TicketCb
+
+    biggest = 2**63 - 1
+    assert len(TicketCb(action="setprio", ticket=biggest, arg="critical").pack().encode()) <= 64
+    assert len(ClientTicketCb(action="nocomment", ticket=biggest, arg="5").pack().encode()) <= 64
