@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.lifecycle import active_status, check_transition
@@ -77,7 +77,12 @@ async def claim(
         .values(
             assignee_id=actor.id,
             assignee_name=actor.name,
-            status=Status.IN_PROGRESS,
+            # Claiming assigns; a request waiting for the client keeps waiting (and its clock
+            # paused) until the client answers or an operator resumes it.
+            status=case(
+                (Ticket.status == Status.WAITING, Status.WAITING.value),
+                else_=Status.IN_PROGRESS.value,
+            ),
             last_activity_at=now,
         )
         .execution_options(synchronize_session=False)
