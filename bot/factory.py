@@ -20,7 +20,7 @@ from bot.access import Access
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands
 from bot.i18n import DeskI18n
-from bot.middlewares import UpdateContextMiddleware
+from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.render import Renderer
 from bot.services.desk import Desk
 from bot.services.maintenance import recompute_if_policy_changed
@@ -46,6 +46,7 @@ class App:
     worker: DeliveryWorker
     desk: Desk
     clock: Clock
+    inflight: InFlight
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
@@ -131,9 +132,12 @@ async def build_app(
         settings=settings,
         access=Access(bot, settings.operator_chat_id, settings.manager_ids),
     )
+    inflight = InFlight()
+    # Registered first, so it is the outermost of the project's middlewares.
+    dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(
         UpdateContextMiddleware(sessions, clock, i18n, settings.desk_language, worker.wake)
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
-    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock)
+    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight)

@@ -66,3 +66,18 @@ class UpdateContextMiddleware(BaseMiddleware):
                 await session.commit()
         self.wake()
         return result
+
+
+class InFlight(BaseMiddleware):
+    """Counts updates being handled (outermost, so a count of zero means committed too): a
+    graceful stop and the tests wait for it to reach zero."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1

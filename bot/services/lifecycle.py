@@ -276,7 +276,6 @@ async def rate(
         desk.renderer.t("desk.rated", lang, number=ticket.number, rating=stars),
         purpose="notice",
     )
-    show_changes(session, desk, ticket, now)
 
 
 async def comment_rating(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -11,11 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
-from bot.factory import App, build_app
-from bot.settings import load_settings
 from bot.standin import StandIn
-from scheduler.pacing import Limits
-from storage.models import OutboxItem
+from bot.standin.local import LocalBot
 
 TZ = ZoneInfo("Asia/Tashkent")
 OPERATORS = -1001000000001
@@ -25,75 +20,18 @@ WORKING_MOMENT = datetime(2026, 11, 23, 11, 0, tzinfo=TZ)
 JSON = dict[str, Any]
 
 
-class Harness:
+class Harness(LocalBot):
+    """The real bot against the stand-in, with its database in the test's folder."""
+
     def __init__(self, standin: StandIn, tmp_path: Path, start: datetime, **settings: Any) -> None:
-        self.standin = standin
+        settings.setdefault("operator_chat_id", OPERATORS)
         self.clock = ShiftedClock(start)
-        self.db_url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
-        self.settings_overrides = settings
-        self.limits: Limits = settings.pop("limits", Limits.unlimited())
-        self.app: App | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> App:
-        return await self.start_with()
-
-    async def start_with(self, **overrides: Any) -> App:
-        self.settings_overrides.update(overrides)
-        options: dict[str, Any] = {"operator_chat_id": OPERATORS, **self.settings_overrides}
-        settings = load_settings(
-            _env_file=None,
-            bot_token=self.standin.token,
-            telegram_api_url=self.standin.url,
-            database_url=self.db_url,
-            **options,
+        super().__init__(
+            standin,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
+            clock=self.clock,
+            **settings,
         )
-        self.app = await build_app(settings, clock=self.clock, limits=self.limits)
-        self._task = asyncio.create_task(
-            self.app.run_polling(polling_timeout=1, handle_signals=False)
-        )
-        await self.standin.wait_for(lambda: self.standin.calls_of("getUpdates"))
-        return self.app
-
-    async def stop(self) -> None:
-        if self.app is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            await self.app.dispatcher.stop_polling()
-        if self._task is not None:
-            await asyncio.wait_for(self._task, timeout=10)
-        await self.app.close()
-        self.app = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    async def pending_outbox(self) -> int:
-        assert self.app is not None
-        from sqlalchemy import func, select
-
-        async with self.app.sessions() as session:
-            return int(
-                await session.scalar(
-                    select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
-                )
-                or 0
-            )
-
-    async def settle(self, limit: float = 8.0) -> None:
-        """Until the bot has taken every update and delivered everything it queued."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while True:
-            await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
-            if await self.pending_outbox() == 0:
-                await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
-                if await self.pending_outbox() == 0:
-                    return
-            if loop.time() > deadline:
-                raise TimeoutError("outbox did not drain")
-            await asyncio.sleep(0.05)
 
 
 def buttons(message: JSON) -> Iterator[JSON]:

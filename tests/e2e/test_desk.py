@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.callbacks import ClientTicketCb
@@ -297,24 +296,11 @@ async def test_edits_are_mirrored_both_ways(harness: Harness) -> None:
     assert operator.desk[-1]["text"] == "Моё сообщение"
 
 
-@pytest.fixture
-async def forum(standin: StandIn, tmp_path: Path) -> Harness:
+async def test_forum_mode_topic_per_request(standin: StandIn, tmp_path: Path) -> None:
     forum_id = OPERATORS - 1
     standin.add_group(forum_id, "CRPT-Turon desk (topics)", forum=True, members=[9001, 9002])
-    h = Harness(standin, tmp_path, WORKING_MOMENT)
-    h.forum_id = forum_id  # type: ignore[attr-defined]
-    h.settings_overrides["operator_chat_id"] = forum_id
-    return h
-
-
-async def test_forum_mode_topic_per_request(forum: Harness) -> None:
-    h = forum
-    forum_id = h.forum_id  # type: ignore[attr-defined]
-    # The harness starts with OPERATORS; run this one against the forum group.
-    h.settings_overrides.pop("operator_chat_id")
-    from bot.settings import load_settings  # noqa: F401  (documented: settings come from the factory)
-
-    await h.start_with(operator_chat_id=forum_id)
+    h = Harness(standin, tmp_path, WORKING_MOMENT, operator_chat_id=forum_id)
+    await h.start()
     try:
         client = await opened(h)
         [topic] = h.standin.topics(forum_id)

@@ -1,0 +1,106 @@
+"""The real bot, built by the production factory, polling a local Bot API stand-in: what the
+end-to-end tests and the demo both run. `settle()` waits until every update is handled and
+everything the bot queued is delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.clock import Clock
+from bot.factory import App, build_app
+from bot.settings import load_settings
+from bot.standin.server import StandIn
+from scheduler.pacing import Limits
+from storage.models import OutboxItem
+
+
+class BotStopped(RuntimeError):
+    """Polling ended while a step was waiting for the bot."""
+
+
+class LocalBot:
+    def __init__(
+        self,
+        standin: StandIn,
+        *,
+        database_url: str,
+        clock: Clock,
+        limits: Limits | None = None,
+        **settings: Any,
+    ) -> None:
+        self.standin = standin
+        self.database_url = database_url
+        self.clock = clock
+        self.limits = limits or Limits.unlimited()
+        self.settings = settings
+        self.app: App | None = None
+        self.polling: asyncio.Task[None] | None = None
+
+    async def start(self, **settings: Any) -> App:
+        self.settings.update(settings)
+        config = load_settings(
+            _env_file=None,
+            bot_token=self.standin.token,
+            telegram_api_url=self.standin.url,
+            database_url=self.database_url,
+            **self.settings,
+        )
+        self.app = await build_app(config, clock=self.clock, limits=self.limits)
+        polling = asyncio.create_task(self.app.run_polling(polling_timeout=1, handle_signals=False))
+        self.polling = polling
+        await self.standin.wait_for(
+            lambda: polling.done() or self.standin.calls_of("getUpdates"), timeout=10
+        )
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        app, polling = self.app, self.polling
+        self.app = self.polling = None
+        with contextlib.suppress(RuntimeError):  # not polling any more
+            await app.dispatcher.stop_polling()
+        try:
+            if polling is not None:
+                await asyncio.wait_for(polling, timeout=10)
+        finally:
+            await app.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def pending_outbox(self) -> int:
+        assert self.app is not None
+        async with self.app.sessions() as session:
+            count = await session.scalar(
+                select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
+            )
+        return int(count or 0)
+
+    async def _quiet(self) -> bool:
+        assert self.app is not None
+        return self.app.inflight.count == 0 and await self.pending_outbox() == 0
+
+    async def settle(self, limit: float = 8.0) -> None:
+        """Until the bot has taken every update, handled it and delivered what it queued."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            if self.polling is not None and self.polling.done():
+                raise BotStopped(f"the bot stopped polling: {self.polling!r}")
+            await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
+            if await self._quiet():
+                await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
+                if await self._quiet():
+                    return
+            if loop.time() > deadline:
+                pending = await self.pending_outbox()
+                raise TimeoutError(
+                    f"the bot did not settle within {limit:.0f}s ({pending} pending)"
+                )
+            await asyncio.sleep(0.05)

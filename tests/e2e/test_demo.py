@@ -1,0 +1,28 @@
+"""`python -m bot demo` plays its story to the end against the stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.demo import run_demo
+
+
+async def test_demo_plays_the_whole_story(capsys: pytest.CaptureFixture[str]) -> None:
+    code = await run_demo()
+    out, err = capsys.readouterr()
+    assert code == 0, f"the demo failed:\n{err}\n--- transcript ---\n{out}"
+    lines = out.splitlines()
+    # The Russian client, in working time: №1001 and a first response within 10 minutes.
+    ru = [line for line in lines if line.startswith("[bot → Иван]") and "№1001" in line]
+    assert any("в течение 10 минут" in line for line in ru), ru
+    # The Uzbek client, after hours: №1002 and an answer by 10:00 on the next working day.
+    uz = [line for line in lines if line.startswith("[bot → Aziz]") and "№1002" in line]
+    assert any("10:00" in line for line in uz), uz
+    # The operator card in the group.
+    assert "[bot → operators group] Обращение №1001" in out
+    # The operator's answer reaches the client.
+    assert "[bot → Иван] Иван, здравствуйте! Обновите, пожалуйста, драйвер принтера" in out
+    # After the resolve and the client's "yes", the rating question.
+    assert "[Иван presses] «👍 Да, решена»" in out
+    assert any(line.startswith("[bot → Иван]") and "оцените" in line for line in lines)
+    assert "[Иван presses] «⭐⭐⭐⭐⭐»" in out
