@@ -42,6 +42,3 @@ class Access:
             allowed = bool(getattr(member, "is_member", False))
         self._cache[user_id] = (now, allowed)
         return allowed
-
-    def forget(self, user_id: int) -> None:
-        self._cache.pop(user_id, None)

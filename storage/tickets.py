@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Counter, Ticket, TicketEvent, TicketMessage
@@ -59,9 +59,6 @@ class TicketRepo:
     async def all_open(self) -> Sequence[Ticket]:
         rows = await self.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN_STATUSES)))
         return rows.all()
-
-    async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count(Ticket.id))) or 0)
 
     def add_message(self, message: TicketMessage) -> None:
         self.session.add(message)

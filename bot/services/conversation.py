@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.desk import Desk
 from bot.services.drafts import Part
 from bot.services.lifecycle import reopen, resume_from_waiting
-from bot.services.registration import message_row
-from bot.services.relay import counterpart_id, relay
+from bot.services.registration import client_author
+from bot.services.relay import counterpart_id, relay, stored
 from bot.vocabulary import OPEN_STATUSES, Status
 from storage.models import Client, Ticket
 from storage.tickets import TicketRepo
@@ -49,7 +49,7 @@ async def add_client_message(
     reply_to: int | None = None,
 ) -> None:
     tickets = TicketRepo(session)
-    row = message_row(ticket, part, client, now)
+    row = stored(ticket, part, direction="client", author=client_author(client), now=now)
     tickets.add_message(row)
     await session.flush()
     ticket.last_activity_at = now

@@ -114,48 +114,6 @@ class Outgoing:
             ticket_id=ticket.id,
         )
 
-    def copy_to_client(
-        self, ticket: Ticket, client_chat_id: int, message: TicketMessage, reply_to: int | None
-    ) -> None:
-        """Relay an operator's message to the client (an album is relayed by copy_album)."""
-        payload: dict[str, Any] = {
-            "chat_id": client_chat_id,
-            "from_chat_id": message.chat_id,
-            "message_id": message.message_id,
-        }
-        if reply_to is not None:
-            payload["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
-        self.outbox.add(
-            client_chat_id,
-            "copyMessage",
-            payload,
-            now=self.now,
-            purpose="relay_to_client",
-            ticket_id=ticket.id,
-            ref_id=message.id,
-        )
-
-    def copy_album_to_client(
-        self, ticket: Ticket, client_chat_id: int, messages: Sequence[TicketMessage]
-    ) -> None:
-        payload: dict[str, Any] = {
-            "chat_id": client_chat_id,
-            "from_chat_id": messages[0].chat_id,
-            "message_ids": [m.message_id for m in messages],
-        }
-        self.outbox.add(
-            client_chat_id,
-            "copyMessages",
-            payload,
-            now=self.now,
-            purpose="relay_to_client",
-            ticket_id=ticket.id,
-            ref_id=messages[0].id,
-        )
-
     def copy_to_desk(self, ticket: Ticket, messages: Sequence[TicketMessage]) -> None:
         """Copy the client's own messages (media keeps its quality); an album travels together."""
         if self.operator_chat_id is None:

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.cards import card_keyboard
 from bot.services.desk import Desk
-from bot.services.drafts import Part, RequestDraft
+from bot.services.drafts import RequestDraft
+from bot.services.lifecycle import Actor
 from bot.services.outgoing import Outgoing
+from bot.services.relay import stored
 from bot.sla import Priority
 from bot.vocabulary import Feedback, Status
-from storage.models import Client, SlaTarget, Ticket, TicketMessage
+from storage.models import Client, SlaTarget, Ticket
 from storage.outbox import OutboxRepo
 from storage.tickets import TicketRepo
 
@@ -22,21 +24,8 @@ class DraftIncomplete(ValueError):
     """The draft lacks an answer; the dialogue asks for it again."""
 
 
-def message_row(ticket: Ticket, part: Part, author: Client, now: datetime) -> TicketMessage:
-    return TicketMessage(
-        ticket_id=ticket.id,
-        direction="client",
-        author_id=author.telegram_id,
-        author_name=author.name or author.telegram_name,
-        chat_id=part.chat_id,
-        message_id=part.message_id,
-        content_type=part.content_type,
-        text=part.text,
-        file_id=part.file_id,
-        file_name=part.file_name,
-        media_group_id=part.media_group_id,
-        created_at=now,
-    )
+def client_author(client: Client) -> Actor:
+    return Actor(id=client.telegram_id, name=client.name or client.telegram_name, kind="client")
 
 
 async def register_request(
@@ -74,7 +63,8 @@ async def register_request(
     )
     tickets.add(ticket)
     await session.flush()
-    rows = [message_row(ticket, part, client, now) for part in draft.parts]
+    author = client_author(client)
+    rows = [stored(ticket, p, direction="client", author=author, now=now) for p in draft.parts]
     for row in rows:
         tickets.add_message(row)
     await session.flush()

@@ -8,14 +8,12 @@ import asyncio
 import contextlib
 from typing import Any
 
-from sqlalchemy import func, select
-
 from bot.clock import Clock
 from bot.factory import App, build_app
 from bot.settings import load_settings
 from bot.standin.server import StandIn
 from scheduler.pacing import Limits
-from storage.models import OutboxItem
+from storage.outbox import OutboxRepo
 
 
 class BotStopped(RuntimeError):
@@ -77,10 +75,7 @@ class LocalBot:
     async def pending_outbox(self) -> int:
         assert self.app is not None
         async with self.app.sessions() as session:
-            count = await session.scalar(
-                select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
-            )
-        return int(count or 0)
+            return await OutboxRepo(session).pending_count()
 
     async def _quiet(self) -> bool:
         assert self.app is not None

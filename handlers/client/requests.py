@@ -156,6 +156,16 @@ async def chose_feedback(
     await reask(bot, callback.from_user.id, state, desk)
 
 
+async def _contact_given(
+    contact: str, state: FSMContext, bot: Bot, chat_id: int, desk: Desk
+) -> None:
+    draft = await load(state)
+    draft.contact = contact
+    await save(state, draft)
+    await state.set_state(NewRequest.confirm)
+    await reask(bot, chat_id, state, desk)
+
+
 @router.message(NewRequest.phone, F.contact | F.text)
 async def phone(
     message: Message, state: FSMContext, client: Client, bot: Bot, desk: Desk, now: datetime
@@ -167,12 +177,8 @@ async def phone(
         await message.answer(_(f"error.{exc.code}"))
         return
     client.phone, client.updated_at = number, now
-    draft = await load(state)
-    draft.contact = number
-    await save(state, draft)
-    await state.set_state(NewRequest.confirm)
     await message.answer(_("request.contact_saved"), reply_markup=no_keyboard())
-    await reask(bot, message.chat.id, state, desk)
+    await _contact_given(number, state, bot, message.chat.id, desk)
 
 
 @router.message(NewRequest.email, F.text)
@@ -185,11 +191,7 @@ async def email(
         await message.answer(_(f"error.{exc.code}"))
         return
     client.email, client.updated_at = address, now
-    draft = await load(state)
-    draft.contact = address
-    await save(state, draft)
-    await state.set_state(NewRequest.confirm)
-    await reask(bot, message.chat.id, state, desk)
+    await _contact_given(address, state, bot, message.chat.id, desk)
 
 
 @router.callback_query(NewRequest.confirm, DraftCb.filter(F.action == "confirm"))

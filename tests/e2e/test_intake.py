@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from bot.standin import StandIn
 from storage.models import Client, Ticket, TicketMessage
+from tests.conftest import require_service
 from tests.e2e.harness import (
     OPERATORS,
     RU,
     TZ,
     UZ,
+    WORKING_MOMENT,
     Harness,
     Person,
     identify,
@@ -311,3 +313,28 @@ async def test_commands_are_registered_in_both_languages(harness: Harness) -> No
     assert (
         set(ru) == set(uz) == {"start", "new", "mytickets", "profile", "language", "cancel", "help"}
     )
+
+
+async def test_a_restart_keeps_the_answers_in_redis(standin: StandIn, tmp_path: Path) -> None:
+    """With REDIS_URL set the dialogue state lives in Redis and survives a restart too."""
+    require_service("Redis", "127.0.0.1", 6379)
+    from redis.asyncio import Redis
+
+    url = "redis://127.0.0.1:6379/14"
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    h = Harness(standin, tmp_path, WORKING_MOMENT, redis_url=url)
+    await h.start()
+    try:
+        client = Person(h, 1012, "Иван")
+        await client.say("/start")
+        await client.say("Иван Петров")
+        await h.restart()
+        out = await client.say("ООО Ромашка")
+        assert "ИНН (СТИР)" in joined(out)
+        assert await redis.keys("fsm:*"), "the state is in Redis"
+        assert "Спасибо, Иван Петров!" in joined(await client.say("301234567"))
+    finally:
+        await h.stop()
+        await redis.flushdb()
+        await redis.aclose()
