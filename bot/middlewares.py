@@ -53,6 +53,8 @@ class UpdateContextMiddleware(BaseMiddleware):
                     telegram_name=user.full_name[:300],
                     now=now,
                 )
+                # A client who writes has unblocked the bot (if they ever blocked it).
+                client.blocked_bot = False
                 data["client"] = client
                 locale = client.language
             with self.i18n.context(), self.i18n.use_locale(locale), bind_update_session(session):

@@ -53,6 +53,7 @@ async def add_client_message(
     tickets.add_message(row)
     await session.flush()
     ticket.last_activity_at = now
+    ticket.client_unreachable = False
     client.current_ticket_id = ticket.id
     if ticket.status == Status.RESOLVED:
         await reopen(session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id)

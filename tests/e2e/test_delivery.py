@@ -66,6 +66,15 @@ async def test_a_client_who_blocked_the_bot(harness: Harness) -> None:
         t = await session.scalar(select(Ticket).where(Ticket.number == 1001))
     assert t is not None
     assert t.client_unreachable
+    # The client unblocks the bot and writes: they are reachable again.
+    harness.standin.block_bot(client.id, blocked=False)
+    await client.say("Я снова здесь")
+    await operator.write("С возвращением", reply_to=operator.card(1001)["message_id"])
+    assert client.texts()[-1] == "С возвращением"
+    async with harness.app.sessions() as session:
+        t = await session.scalar(select(Ticket).where(Ticket.number == 1001))
+    assert t is not None
+    assert not t.client_unreachable
 
 
 async def test_a_restart_with_undelivered_messages(harness: Harness) -> None:
