@@ -31,8 +31,10 @@ from bot.services.cards import card_keyboard
 from bot.services.desk import Desk
 from bot.services.outgoing import CARD_KEY, PLACE_KEY, THREAD_KEY, Outgoing
 from scheduler.pacing import Limits, Pacer
-from storage.models import Client, DeskMessage, OutboxItem, Ticket, TicketMessage
+from storage.clients import ClientRepo
+from storage.models import DeskMessage, OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
+from storage.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 
@@ -362,23 +364,16 @@ class DeliveryWorker:
         self, session: AsyncSession, row: OutboxItem, now: datetime
     ) -> None:
         """A client who blocked the bot: note it on their open requests and tell the desk once."""
-        from sqlalchemy import select
-
-        from storage.tickets import OPEN_STATUSES
-
-        client = await session.scalar(select(Client).where(Client.telegram_id == row.chat_id))
+        client = await ClientRepo(session).by_telegram_id(row.chat_id)
         if client is None:
             return
         client.blocked_bot = True
-        tickets = await session.scalars(
-            select(Ticket).where(Ticket.client_id == client.id, Ticket.status.in_(OPEN_STATUSES))
-        )
         out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
-        for ticket in tickets:
+        lang = self.desk.renderer.desk_language
+        for ticket in await TicketRepo(session).open_for_client(client.id):
             if ticket.client_unreachable:
                 continue
             ticket.client_unreachable = True
-            lang = self.desk.renderer.desk_language
             out.to_desk(
                 ticket,
                 self.desk.renderer.t("desk.client_blocked", lang, number=ticket.number),

@@ -133,7 +133,10 @@ class TicketMessage(Base):
     """A message of a request in either direction, stored whole as the sender sent it."""
 
     __tablename__ = "ticket_messages"
-    __table_args__ = (Index("ix_ticket_messages_source", "chat_id", "message_id"),)
+    __table_args__ = (
+        Index("ix_ticket_messages_source", "chat_id", "message_id"),
+        Index("ix_ticket_messages_relay", "relay_chat_id", "relay_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 02:21:47.058270
+Create Date: 2026-11-22 02:51:19.889369
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0001"
 down_revision = None
@@ -206,6 +207,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_messages")),
     )
     with op.batch_alter_table("ticket_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_ticket_messages_relay", ["relay_chat_id", "relay_message_id"], unique=False
+        )
         batch_op.create_index("ix_ticket_messages_source", ["chat_id", "message_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_ticket_messages_ticket_id"), ["ticket_id"], unique=False
@@ -237,6 +241,7 @@ def downgrade() -> None:
     with op.batch_alter_table("ticket_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_messages_ticket_id"))
         batch_op.drop_index("ix_ticket_messages_source")
+        batch_op.drop_index("ix_ticket_messages_relay")
 
     op.drop_table("ticket_messages")
     with op.batch_alter_table("ticket_events", schema=None) as batch_op:
