@@ -16,7 +16,7 @@ from bot.services.conversation import add_client_message, find_conversation
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.relay import mirror_edit
-from handlers.client.parts import snapshot
+from handlers.client.parts import is_service, snapshot
 from handlers.client.prompts import reask
 from handlers.client.requests import begin_request, save
 from handlers.client.states import Identify
@@ -37,7 +37,8 @@ async def free_message(
 ) -> None:
     part = snapshot(message)
     if part is None:
-        await message.answer(_("error.unsupported_content"))
+        if not is_service(message):
+            await message.answer(_("error.unsupported_content"))
         return
     ticket = await find_conversation(session, desk, client, now)
     if ticket is not None:

@@ -8,6 +8,16 @@ from bot.services.drafts import Part
 
 # What a request may carry; stickers, locations, polls and the like are politely refused.
 ACCEPTED = ("text", "photo", "document", "video", "voice", "audio", "video_note", "animation")
+# What a person can write that a request cannot carry (as opposed to service messages, such as
+# a pin or a closed topic, which are no one's words and get no answer).
+REFUSED = frozenset(
+    {"sticker", "location", "venue", "contact", "poll", "dice", "game", "story", "paid_media"}
+)
+
+
+def is_service(message: Message) -> bool:
+    kind = str(getattr(message.content_type, "value", message.content_type))
+    return kind not in ACCEPTED and kind not in REFUSED
 
 
 def snapshot(message: Message) -> Part | None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.desk import Desk
 from bot.services.lifecycle import Actor
 from bot.services.relay import RequestClosed, mirror_edit, operator_message, ticket_in_desk
-from handlers.client.parts import snapshot
+from handlers.client.parts import is_service, snapshot
 
 router = Router(name=__name__)
 
@@ -36,7 +36,8 @@ async def _handle(
         return  # operators talking among themselves outside any request
     part = snapshot(message)
     if part is None:
-        await message.reply(_("desk.unsupported_content"))
+        if not is_service(message):
+            await message.reply(_("desk.unsupported_content"))
         return
     if note and part.text is not None:
         part.text = part.text.removeprefix("/note").removeprefix(NOTE_MARK).strip() or part.text

@@ -393,3 +393,31 @@ def test_callback_data_fits_64_bytes() -> None:
     biggest = 2**63 - 1
     assert len(TicketCb(action="setprio", ticket=biggest, arg="critical").pack().encode()) <= 64
     assert len(ClientTicketCb(action="nocomment", ticket=biggest, arg="5").pack().encode()) <= 64
+
+
+async def test_forum_a_closed_topic_is_recreated(standin: StandIn, tmp_path: Path) -> None:
+    forum_id = OPERATORS - 1
+    standin.add_group(forum_id, "CRPT-Turon desk (topics)", forum=True, members=[9001])
+    h = Harness(standin, tmp_path, WORKING_MOMENT, operator_chat_id=forum_id)
+    await h.start()
+    try:
+        client = await opened(h)
+        [topic] = h.standin.topics(forum_id)
+        # An operator closes the topic: the service message is nobody's answer.
+        h.standin.close_topic(forum_id, topic["message_thread_id"], by=9001)
+        await h.settle()
+        assert not [
+            m for m in h.standin.sent(forum_id) if "нельзя переслать" in (m.get("text") or "")
+        ]
+        # Telegram refuses to post into the closed topic: a new one is made, card first.
+        h.standin.fail(
+            "copyMessage", status=400, description="Bad Request: TOPIC_CLOSED", retry_after=None
+        )
+        await client.say("Есть новости?")
+        topics = h.standin.topics(forum_id)
+        assert len(topics) == 2
+        messages = h.standin.sent(forum_id, thread_id=topics[1]["message_thread_id"])
+        assert messages[0]["text"].startswith("Обращение №1001")
+        assert messages[-1]["text"] == "Есть новости?"
+    finally:
+        await h.stop()
