@@ -16,6 +16,7 @@ from bot.services.deadlines import recompute
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
 from bot.sla import Priority
+from bot.textsplit import shorten
 from bot.vocabulary import OPEN_STATUSES, Status
 from storage.models import Ticket, TicketPause
 from storage.outbox import OutboxRepo
@@ -288,6 +289,8 @@ async def comment_rating(
     lang = desk.renderer.desk_language
     _out(session, desk, now).to_desk(
         ticket,
-        desk.renderer.t("desk.rating_comment", lang, number=ticket.number, comment=comment),
+        desk.renderer.t(
+            "desk.rating_comment", lang, number=ticket.number, comment=shorten(comment, 3500)
+        ),
         purpose="notice",
     )

@@ -196,7 +196,7 @@ async def comment(
     await state.clear()
     ticket = await own_ticket(session, client, int(ticket_id or 0))
     if ticket is not None and message.text:
-        await lifecycle.comment_rating(session, desk, ticket, message.text[:2000], now)
+        await lifecycle.comment_rating(session, desk, ticket, message.text, now)
     await message.answer(_("tickets.comment_thanks"))
 
 
