@@ -10,8 +10,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.desk import Desk
+from bot.services.drafts import RequestDraft
 from bot.validation import ValidationError, parse_company, parse_name, parse_tax_id
 from handlers.client import keyboards as kb
+from handlers.client.parts import snapshot
 from handlers.client.prompts import profile_text, reask
 from handlers.client.requests import begin_request
 from handlers.client.states import Identify, ProfileEdit
@@ -76,6 +78,16 @@ async def answer(
 
 @router.message(StateFilter(*TEXT_STATES))
 async def not_text(message: Message, state: FSMContext, bot: Bot, desk: Desk) -> None:
-    """A sticker, photo or anything but text where a text answer is expected."""
-    await message.answer(_("error.text_expected"))
+    """A sticker, photo or anything but text where a text answer is expected. A file sent
+    while identifying is meant for the request: it is kept for it."""
+    part = snapshot(message)
+    current = await state.get_state()
+    if part is not None and current is not None and current.startswith("Identify"):
+        data = await state.get_data()
+        draft = RequestDraft.from_data(data.get("draft"))
+        draft.parts.append(part)
+        await state.update_data(draft=draft.to_data())
+        await message.answer(_("identify.file_kept"))
+    else:
+        await message.answer(_("error.text_expected"))
     await reask(bot, message.chat.id, state, desk)

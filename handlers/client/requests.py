@@ -271,7 +271,7 @@ async def button_expected(message: Message, state: FSMContext, bot: Bot, desk: D
         await message.answer(_("error.text_expected"))
     else:
         part = snapshot(message)
-        if part is not None and current != NewRequest.confirm.state:
+        if part is not None:
             draft = await load(state)
             draft.parts.append(part)
             await save(state, draft)

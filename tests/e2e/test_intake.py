@@ -138,15 +138,16 @@ async def test_sticker_and_photo_where_text_is_expected(harness: Harness) -> Non
     out = await client.say(sticker=True)
     assert "Здесь нужен ответ текстом" in joined(out)
     assert "Напишите, пожалуйста, Ваше имя" in joined(out)
-    out = await client.say(photo=True)
-    assert "Здесь нужен ответ текстом" in joined(out)
+    out = await client.say(photo=True, caption="скриншот ошибки")
+    assert "Файл сохранён и будет приложен к обращению" in joined(out)
     await client.say("Иван")
     await client.say("ООО Тест")
     await client.say("301234567")
-    await client.say("/new")
-    # A sticker in the description is refused politely; a photo is kept as an attachment.
+    # The photo sent during identification went into the request being written.
     await client.press(RU["kind"])
-    await client.press(RU["topic"])
+    out = await client.press(RU["topic"])
+    assert "Принято сообщений: 1" in joined(out)
+    # A sticker in the description is refused politely; a photo is kept as an attachment.
     assert "не можем приложить" in joined(await client.say(sticker=True))
     await client.say(photo=True, caption="Скриншот ошибки")
     await client.press(RU["done"])
@@ -154,8 +155,8 @@ async def test_sticker_and_photo_where_text_is_expected(harness: Harness) -> Non
     out = await client.press(RU["confirm"])
     assert "№1001" in joined(out)
     desk = harness.standin.sent(OPERATORS)
-    assert "Скриншот ошибки" in desk[0]["text"]
-    assert any(m.get("photo") for m in desk), "the photo was copied to the operator group"
+    assert "скриншот ошибки\n\nСкриншот ошибки" in desk[0]["text"]
+    assert len([m for m in desk if m.get("photo")]) == 2, "both photos were copied to the group"
 
 
 async def test_a_long_message_is_stored_whole_and_the_card_is_split(harness: Harness) -> None:
@@ -338,3 +339,19 @@ async def test_a_restart_keeps_the_answers_in_redis(standin: StandIn, tmp_path: 
         await h.stop()
         await redis.flushdb()
         await redis.aclose()
+
+
+async def test_a_message_at_the_summary_is_added_not_dropped(harness: Harness) -> None:
+    client = Person(harness, 1013, "Иван")
+    await identify(client)
+    await client.press(RU["kind"])
+    await client.press(RU["topic"])
+    await client.say("Первая часть")
+    await client.press(RU["done"])
+    await client.press(RU["telegram"])
+    out = await client.say("И ещё одна деталь")
+    assert "будет добавлено к описанию" in joined(out)
+    assert "Первая часть\n\nИ ещё одна деталь" in joined(out)  # the summary shows it
+    await client.press(RU["confirm"])
+    [ticket] = await tickets(harness)
+    assert ticket.description == "Первая часть\n\nИ ещё одна деталь"
