@@ -20,6 +20,7 @@ from bot.services.moderation import set_ban
 from bot.services.queries import nearest_due, queue
 from bot.services.relay import ticket_in_desk
 from bot.sla import Priority
+from bot.textsplit import split_text
 from storage.models import Ticket
 from storage.tickets import TicketRepo
 
@@ -77,8 +78,6 @@ async def _send_list(
     lines = [title] + [line(t, now, desk) for t in tickets[:50]]
     if len(tickets) > 50:
         lines.append(_("queue.more").format(count=len(tickets) - 50))
-    from bot.textsplit import split_text
-
     for chunk in split_text("\n".join(lines)):
         await message.reply(chunk, parse_mode="HTML")
 
