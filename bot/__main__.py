@@ -61,7 +61,11 @@ def main(argv: list[str]) -> int:
     if settings.bot_token is None:
         print(DeskI18n().t("cli.no_token", settings.desk_language), file=sys.stderr)
         return 1
-    asyncio.run(_run(settings))
+    try:
+        asyncio.run(_run(settings))
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,14 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.access import Access
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands
-from bot.i18n import DeskI18n
+from bot.i18n import LANGUAGES, DeskI18n
 from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.render import Renderer
 from bot.services.desk import Desk
 from bot.services.maintenance import recompute_if_policy_changed
-from bot.settings import PUBLIC_API_URL, Settings
+from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
-from bot.vocabulary import DEFAULT_TOPICS
+from bot.vocabulary import topic_label_id
 from handlers import build_routers
 from scheduler.delivery import DeliveryWorker
 from scheduler.pacing import Limits
@@ -79,6 +79,17 @@ class App:
         await self.engine.dispose()
 
 
+def check_topic_labels(i18n: DeskI18n, topics: tuple[str, ...]) -> None:
+    """Every configured topic must have its label in both catalogues."""
+    for topic in topics:
+        for lang in LANGUAGES:
+            message_id = topic_label_id(topic)
+            if i18n.gettext(message_id, locale=lang) == message_id:
+                raise SettingsError(
+                    f"DESK_TOPICS: topic {topic!r} has no label {message_id!r} in locales/{lang}"
+                )
+
+
 def make_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = None
@@ -111,11 +122,12 @@ async def build_app(
     sessions = create_session_factory(engine)
     policy = load_policy(settings.sla_policy_file, settings.tz)
     i18n = DeskI18n(default_locale="ru")
+    check_topic_labels(i18n, settings.desk_topics)
     desk = Desk(
         policy=policy,
         renderer=Renderer(i18n=i18n, tz=settings.tz, desk_language=settings.desk_language),
         operator_chat_id=settings.operator_chat_id,
-        topics=DEFAULT_TOPICS,
+        topics=settings.desk_topics,
         reopen_window_hours=settings.reopen_window_hours,
         operator_names_visible=settings.operator_names_visible,
     )

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.vocabulary import DEFAULT_TOPICS
+
 PUBLIC_API_URL = "https://api.telegram.org"
 
 
@@ -23,6 +25,9 @@ class Settings(BaseSettings):
     operator_chat_id: int | None = None
     manager_chat_id: int | None = None
     manager_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The request topics offered to clients, in order; each needs a label "topic.<key>" in
+    # both catalogues.
+    desk_topics: Annotated[tuple[str, ...], NoDecode] = DEFAULT_TOPICS
     database_url: str = "sqlite+aiosqlite:///crpt_desk.db"
     redis_url: str | None = None
     telegram_api_url: str = PUBLIC_API_URL
@@ -43,6 +48,15 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("desk_topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(p.strip() for p in value.split(",") if p.strip())
+        if not value:
+            raise ValueError("at least one topic is needed")
         return value
 
     @field_validator("desk_timezone")

@@ -355,3 +355,16 @@ async def test_a_message_at_the_summary_is_added_not_dropped(harness: Harness) -
     await client.press(RU["confirm"])
     [ticket] = await tickets(harness)
     assert ticket.description == "Первая часть\n\nИ ещё одна деталь"
+
+
+async def test_the_topic_list_is_configurable(standin: StandIn, tmp_path: Path) -> None:
+    h = Harness(standin, tmp_path, WORKING_MOMENT, desk_topics=("catalog", "other"))
+    await h.start()
+    try:
+        client = Person(h, 1014, "Иван")
+        await identify(client)
+        out = await client.press(RU["kind"])
+        labels = [b["text"] for row in out[-1]["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["Модерация карточек Национального каталога", "Другое"]
+    finally:
+        await h.stop()

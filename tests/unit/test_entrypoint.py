@@ -111,3 +111,21 @@ def test_sla_command_through_python_m_bot() -> None:
     # Friday 20 and Monday 23 March 2026 are holidays (Eid al-Fitr, Nowruz observed).
     assert answer["first_response_due"] == "2026-03-24T08:05:00+05:00"
     assert answer["resolution_due"] == "2026-03-24T15:55:00+05:00"
+
+
+def test_desk_topics_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DESK_TOPICS", "catalog, other")
+    assert load_settings().desk_topics == ("catalog", "other")
+    monkeypatch.setenv("DESK_TOPICS", " , ")
+    with pytest.raises(SettingsError, match="DESK_TOPICS"):
+        load_settings()
+
+
+def test_a_topic_without_labels_is_refused_at_start() -> None:
+    from bot.factory import check_topic_labels
+    from bot.i18n import DeskI18n
+
+    i18n = DeskI18n()
+    check_topic_labels(i18n, ("catalog", "other"))
+    with pytest.raises(SettingsError, match="topic.tobacco"):
+        check_topic_labels(i18n, ("catalog", "tobacco"))
