@@ -127,5 +127,5 @@ def test_a_topic_without_labels_is_refused_at_start() -> None:
 
     i18n = DeskI18n()
     check_topic_labels(i18n, ("catalog", "other"))
-    with pytest.raises(SettingsError, match="topic.tobacco"):
+    with pytest.raises(SettingsError, match=r"topic\.tobacco"):
         check_topic_labels(i18n, ("catalog", "tobacco"))
