@@ -3,6 +3,8 @@ a clear message and the answers given so far are kept (they are saved as they co
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -51,7 +53,7 @@ NEXT: dict[str | None, str | None] = {
 
 @router.message(StateFilter(*TEXT_STATES), F.text)
 async def answer(
-    message: Message, state: FSMContext, client: Client, bot: Bot, desk: Desk, now: object
+    message: Message, state: FSMContext, client: Client, bot: Bot, desk: Desk, now: datetime
 ) -> None:
     current = await state.get_state()
     assert current is not None
@@ -62,6 +64,7 @@ async def answer(
     except ValidationError as exc:
         await message.answer(_(f"error.{exc.code}"))
         return
+    client.updated_at = now
     if current.startswith("ProfileEdit"):
         await state.set_state(None)
         await message.answer(_("profile.saved"))
