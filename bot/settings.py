@@ -93,11 +93,6 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.desk_timezone)
 
-    @property
-    def manager_chats(self) -> list[int]:
-        chats = [self.manager_chat_id] if self.manager_chat_id else []
-        return chats + sorted(self.manager_ids)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings; on a wrong value raise SettingsError naming the variable."""

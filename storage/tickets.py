@@ -91,9 +91,3 @@ class TicketRepo:
                 data=data,
             )
         )
-
-    async def events(self, ticket_id: int) -> Sequence[TicketEvent]:
-        rows = await self.session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
-        )
-        return rows.all()

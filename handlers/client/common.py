@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -14,7 +13,7 @@ from bot.i18n import LANGUAGES, DeskI18n
 from bot.services.desk import Desk
 from handlers.client import keyboards as kb
 from handlers.client.prompts import no_keyboard, reask
-from handlers.client.states import Identify
+from handlers.client.states import first_missing
 from storage.models import Client
 
 router = Router(name=__name__)
@@ -28,18 +27,10 @@ async def start(message: Message, state: FSMContext, client: Client, bot: Bot, d
         return
     if not client.identified:
         await message.answer(_("start.hello"), reply_markup=kb.languages())
-        await state.set_state(_first_missing(client))
+        await state.set_state(first_missing(client))
         await reask(bot, message.chat.id, state, desk)
         return
     await message.answer(_("start.welcome_back").format(name=client.name), reply_markup=kb.menu())
-
-
-def _first_missing(client: Client) -> State:
-    if not client.name:
-        return Identify.name
-    if not client.company:
-        return Identify.company
-    return Identify.tax_id
 
 
 @router.message(Command("help"))

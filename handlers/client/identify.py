@@ -12,12 +12,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.desk import Desk
-from bot.services.drafts import RequestDraft
 from bot.validation import ValidationError, parse_company, parse_name, parse_tax_id
 from handlers.client import keyboards as kb
 from handlers.client.parts import snapshot
 from handlers.client.prompts import profile_text, reask
-from handlers.client.requests import begin_request
+from handlers.client.requests import begin_request, load, save
 from handlers.client.states import Identify, ProfileEdit
 from storage.models import Client
 
@@ -86,10 +85,9 @@ async def not_text(message: Message, state: FSMContext, bot: Bot, desk: Desk) ->
     part = snapshot(message)
     current = await state.get_state()
     if part is not None and current is not None and current.startswith("Identify"):
-        data = await state.get_data()
-        draft = RequestDraft.from_data(data.get("draft"))
+        draft = await load(state)
         draft.parts.append(part)
-        await state.update_data(draft=draft.to_data())
+        await save(state, draft)
         await message.answer(_("identify.file_kept"))
     else:
         await message.answer(_("error.text_expected"))

@@ -18,8 +18,7 @@ from bot.services.drafts import RequestDraft
 from bot.services.relay import mirror_edit
 from handlers.client.parts import is_service, snapshot
 from handlers.client.prompts import reask
-from handlers.client.requests import begin_request, save
-from handlers.client.states import Identify
+from handlers.client.requests import begin_request, identify_first, save
 from storage.models import Client
 
 router = Router(name=__name__)
@@ -48,15 +47,7 @@ async def free_message(
     # No open request: this message starts one, and is kept as its first part.
     await save(state, RequestDraft(parts=[part]))
     if not client.identified:
-        await message.answer(_("identify.needed"))
-        await state.set_state(
-            Identify.name
-            if not client.name
-            else Identify.company
-            if not client.company
-            else Identify.tax_id
-        )
-        await reask(bot, message.chat.id, state, desk)
+        await identify_first(message.chat.id, client, state, bot, desk)
         return
     await message.answer(_("request.started_from_message"))
     await begin_request(message.chat.id, state, bot, desk)

@@ -22,7 +22,7 @@ from bot.vocabulary import Feedback, Kind
 from handlers.client import keyboards as kb
 from handlers.client.parts import snapshot
 from handlers.client.prompts import no_keyboard, reask
-from handlers.client.states import Identify, NewRequest
+from handlers.client.states import NewRequest, first_missing
 from storage.models import Client
 
 router = Router(name=__name__)
@@ -42,18 +42,19 @@ async def begin_request(chat_id: int, state: FSMContext, bot: Bot, desk: Desk) -
     await reask(bot, chat_id, state, desk)
 
 
+async def identify_first(
+    chat_id: int, client: Client, state: FSMContext, bot: Bot, desk: Desk
+) -> None:
+    """No request before identification: ask the first unanswered question (the draft stays)."""
+    await bot.send_message(chat_id, _("identify.needed"))
+    await state.set_state(first_missing(client))
+    await reask(bot, chat_id, state, desk)
+
+
 async def start_new(chat_id: int, client: Client, state: FSMContext, bot: Bot, desk: Desk) -> None:
     await state.set_data({"draft": RequestDraft().to_data()})
     if not client.identified:
-        await bot.send_message(chat_id, _("identify.needed"))
-        await state.set_state(
-            Identify.name
-            if not client.name
-            else Identify.company
-            if not client.company
-            else Identify.tax_id
-        )
-        await reask(bot, chat_id, state, desk)
+        await identify_first(chat_id, client, state, bot, desk)
         return
     await begin_request(chat_id, state, bot, desk)
 

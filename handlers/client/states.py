@@ -2,6 +2,8 @@
 
 from aiogram.fsm.state import State, StatesGroup
 
+from storage.models import Client
+
 
 class Identify(StatesGroup):
     name = State()
@@ -23,3 +25,12 @@ class ProfileEdit(StatesGroup):
     name = State()
     company = State()
     tax_id = State()
+
+
+def first_missing(client: Client) -> State:
+    """The first identification question the client has not answered yet."""
+    if not client.name:
+        return Identify.name
+    if not client.company:
+        return Identify.company
+    return Identify.tax_id
