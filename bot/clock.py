@@ -17,24 +17,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class ManualClock:
-    """A clock that stands still until moved; for tests and the demo."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime")
-        self._now = start.astimezone(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment.astimezone(UTC)
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-
 class ShiftedClock:
     """Real time flowing from a chosen start, which tests and the demo can jump forward: the
     delivery worker's retries still come due while a test sets the business moment."""

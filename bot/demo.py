@@ -1,5 +1,5 @@
 """`python -m bot demo`: the real bot, built by the production factory, against the local Bot API
-stand-in (`bot.standin`), with no token and no network. It plays a short story and prints a
+stand-in (`standin`), with no token and no network. It plays a short story and prints a
 transcript of what each side writes and sees:
 
 1. Friday evening, in working time: a client writes in Russian and opens request №1001 (with a
@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
 from bot.factory import App
-from bot.standin import Call, StandIn
-from bot.standin.local import BotStopped, LocalBot
+from standin import Call, StandIn
+from standin.local import BotStopped, LocalBot
 
 JSON = dict[str, Any]
 

@@ -30,7 +30,6 @@ __all__ = [
     "TaxId",
     "TaxIdKind",
     "ValidationError",
-    "mask",
     "parse_company",
     "parse_email",
     "parse_name",
@@ -273,15 +272,3 @@ def parse_email(raw: str) -> str:
     if len(normalized) > EMAIL_MAX:
         raise ValidationError("email.invalid")
     return normalized
-
-
-def mask(value: str, keep: int = 2) -> str:
-    """Hide all but ``keep`` characters at each end: "301234567" -> "30*****67".
-
-    Values of ``2 * keep`` characters or fewer are masked completely.
-    """
-    keep = max(keep, 0)
-    hidden = len(value) - 2 * keep
-    if hidden <= 0:
-        return "*" * len(value)
-    return value[:keep] + "*" * hidden + value[len(value) - keep :]

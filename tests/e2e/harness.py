@@ -9,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
-from bot.standin import StandIn
-from bot.standin.local import LocalBot
+from standin import StandIn
+from standin.local import LocalBot
 
 TZ = ZoneInfo("Asia/Tashkent")
 OPERATORS = -1001000000001

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.callbacks import ClientTicketCb
-from bot.standin import StandIn
+from standin import StandIn
 from storage.models import Ticket, TicketEvent, TicketMessage
 from tests.e2e.harness import (
     OPERATORS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.standin import StandIn
+from standin import StandIn
 from storage.models import Client, Ticket, TicketMessage
 from tests.conftest import require_service
 from tests.e2e.harness import (

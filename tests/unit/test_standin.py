@@ -33,8 +33,8 @@ from aiogram.types import (
 )
 from aiogram.types.media_union import MediaUnion
 
-from bot.standin import ApiError, StandIn
-from bot.standin.formatting import parse
+from standin import ApiError, StandIn
+from standin.formatting import parse
 
 CLIENT = 1001
 OPERATOR = 2002

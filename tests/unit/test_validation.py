@@ -19,7 +19,6 @@ from bot.validation import (
     TaxId,
     TaxIdKind,
     ValidationError,
-    mask,
     parse_company,
     parse_email,
     parse_name,
@@ -544,32 +543,6 @@ def test_parse_email_errors(raw: str) -> None:
     with pytest.raises(ValidationError) as exc_info:
         parse_email(raw)
     assert exc_info.value.code == "email.invalid"
-
-
-# --------------------------------------------------------------------------- mask
-
-
-@pytest.mark.parametrize(
-    ("value", "keep", "expected"),
-    [
-        pytest.param("301234567", 2, "30*****67", id="inn"),
-        pytest.param("31506931234562", 3, "315********562", id="pinfl-keep-3"),
-        pytest.param("+998901234567", 2, "+9*********67", id="phone"),
-        pytest.param("abcde", 2, "ab*de", id="one-hidden"),
-        pytest.param("abcd", 2, "****", id="exactly-2-keep-fully-masked"),
-        pytest.param("ab", 2, "**", id="short-fully-masked"),
-        pytest.param("", 2, "", id="empty"),
-        pytest.param("secret", 0, "******", id="keep-0"),
-        pytest.param("secret", -1, "******", id="negative-keep"),
-        pytest.param("Ғулом😀", 1, "Ғ****😀", id="unicode"),
-    ],
-)
-def test_mask(value: str, keep: int, expected: str) -> None:
-    assert mask(value, keep) == expected
-
-
-def test_mask_default_keep_is_two() -> None:
-    assert mask("301234567") == "30*****67"
 
 
 # --------------------------------------------------------------------------- robustness

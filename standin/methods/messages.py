@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.standin.errors import bad_request
-from bot.standin.files import media_content
-from bot.standin.formatting import format_message_text
-from bot.standin.methods.common import (
+from standin.errors import bad_request
+from standin.files import media_content
+from standin.formatting import format_message_text
+from standin.methods.common import (
     Handler,
     caption_content,
     caption_of,
@@ -21,9 +21,9 @@ from bot.standin.methods.common import (
     topic_of,
     writable_chat,
 )
-from bot.standin.objects import JSON, Chat, Stored, api_message, content_of, now, origin_of
-from bot.standin.params import Params
-from bot.standin.world import World
+from standin.objects import JSON, Chat, Stored, api_message, content_of, now, origin_of
+from standin.params import Params
+from standin.world import World
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "

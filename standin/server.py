@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.standin.actions import Actions
-from bot.standin.errors import (
+from standin.actions import Actions
+from standin.errors import (
     ApiError,
     bad_request,
     conflict,
@@ -23,11 +23,11 @@ from bot.standin.errors import (
     method_not_found,
     unauthorized,
 )
-from bot.standin.files import Upload
-from bot.standin.methods import handler_for
-from bot.standin.objects import JSON
-from bot.standin.params import Params, decode_value, describe_upload, summarize_uploads
-from bot.standin.world import ANY_THREAD
+from standin.files import Upload
+from standin.methods import handler_for
+from standin.objects import JSON
+from standin.params import Params, decode_value, describe_upload, summarize_uploads
+from standin.world import ANY_THREAD
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.standin.errors import bad_request
-from bot.standin.files import Upload
+from standin.errors import bad_request
+from standin.files import Upload
 
 # Parameters that are strings even when they look like JSON ("123", "true", "null").
 TEXT_PARAMS = frozenset(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 import re
 
-from bot.standin.errors import bad_request
-from bot.standin.files import file_object
-from bot.standin.methods.common import Handler, chat_of
-from bot.standin.objects import ADMIN_RIGHTS, JSON
-from bot.standin.params import Params
-from bot.standin.world import World, scope_key
+from standin.errors import bad_request
+from standin.files import file_object
+from standin.methods.common import Handler, chat_of
+from standin.objects import ADMIN_RIGHTS, JSON
+from standin.params import Params
+from standin.world import World, scope_key
 
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 _DOWNLOAD_LIMIT = 20 * 1024 * 1024

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
-from bot.standin.errors import ApiError, bad_request
+from standin.errors import ApiError, bad_request
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

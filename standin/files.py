@@ -7,7 +7,7 @@ import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
-from bot.standin.errors import bad_request
+from standin.errors import bad_request
 
 # The first characters real file_ids of each kind start with; only to look familiar in logs.
 _PREFIX = {

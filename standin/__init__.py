@@ -10,9 +10,9 @@
 Layers: `world` (the in-memory state and the update queue), `actions` (what users do),
 `methods` (what the Bot API methods do), `server` (HTTP, call records, faults, waiting)."""
 
-from bot.standin.errors import ApiError
-from bot.standin.files import Upload
-from bot.standin.server import Call, StandIn
-from bot.standin.world import ANY_THREAD
+from standin.errors import ApiError
+from standin.files import Upload
+from standin.server import Call, StandIn
+from standin.world import ANY_THREAD
 
 __all__ = ["ANY_THREAD", "ApiError", "Call", "StandIn", "Upload"]

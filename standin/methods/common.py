@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bot.standin.errors import bad_request, forbidden
-from bot.standin.formatting import format_caption, format_message_text
-from bot.standin.objects import EXTERNAL_KEYS, JSON, Chat, Stored, Topic, content_of, origin_of
-from bot.standin.params import Params
-from bot.standin.world import World
+from standin.errors import bad_request, forbidden
+from standin.formatting import format_caption, format_message_text
+from standin.objects import EXTERNAL_KEYS, JSON, Chat, Stored, Topic, content_of, origin_of
+from standin.params import Params
+from standin.world import World
 
 Handler = Callable[[World, Params], Any]
 

@@ -3,11 +3,11 @@ forum topics."""
 
 from __future__ import annotations
 
-from bot.standin.errors import bad_request
-from bot.standin.methods.common import Handler, chat_of, check_present, topic_of, writable_chat
-from bot.standin.objects import JSON, TOPIC_COLORS, Chat, Topic
-from bot.standin.params import Params
-from bot.standin.world import World
+from standin.errors import bad_request
+from standin.methods.common import Handler, chat_of, check_present, topic_of, writable_chat
+from standin.objects import JSON, TOPIC_COLORS, Chat, Topic
+from standin.params import Params
+from standin.world import World
 
 _ACTIONS = frozenset(
     {

@@ -4,8 +4,8 @@ ApiError."""
 
 from __future__ import annotations
 
-from bot.standin.methods import account, chats, messages
-from bot.standin.methods.common import Handler
+from standin.methods import account, chats, messages
+from standin.methods.common import Handler
 
 METHODS: dict[str, Handler] = {**account.METHODS, **chats.METHODS, **messages.METHODS}
 # Answered by the server itself because they wait or touch the connection.

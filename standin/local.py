@@ -11,8 +11,8 @@ from typing import Any
 from bot.clock import Clock
 from bot.factory import App, build_app
 from bot.settings import load_settings
-from bot.standin.server import StandIn
 from scheduler.pacing import Limits
+from standin.server import StandIn
 from storage.outbox import OutboxRepo
 
 

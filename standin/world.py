@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.standin.files import FileStore
-from bot.standin.objects import (
+from standin.files import FileStore
+from standin.objects import (
     ADMIN_RIGHTS,
     JSON,
     STATUSES,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.standin.files import StoredFile, media_content
-from bot.standin.formatting import utf16_len
-from bot.standin.objects import JSON, Chat, Stored, Topic, api_message, now
-from bot.standin.world import CallbackState, World
+from standin.files import StoredFile, media_content
+from standin.formatting import utf16_len
+from standin.objects import JSON, Chat, Stored, Topic, api_message, now
+from standin.world import CallbackState, World
 
 
 class Actions(World):
