@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.vocabulary import ClientAction, DeskAction
+
 
 class LangCb(CallbackData, prefix="lg"):
     code: str
@@ -35,7 +37,7 @@ class ProfileCb(CallbackData, prefix="pf"):
 class TicketCb(CallbackData, prefix="tk"):
     """An operator's action on a request card."""
 
-    action: str
+    action: DeskAction
     ticket: int
     arg: str = ""
 
@@ -43,6 +45,6 @@ class TicketCb(CallbackData, prefix="tk"):
 class ClientTicketCb(CallbackData, prefix="ct"):
     """A client's action on one of their requests (view, solved yes/no, rating)."""
 
-    action: str
+    action: ClientAction
     ticket: int
     arg: str = ""

@@ -26,8 +26,8 @@ from aiogram.exceptions import (
 from aiogram.types import ForumTopic, Message, MessageId
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import keyboards as kb
 from bot.clock import Clock
-from bot.services.cards import card_keyboard
 from bot.services.desk import Desk
 from bot.services.outgoing import CARD_KEY, PLACE_KEY, THREAD_KEY, Outgoing
 from scheduler.pacing import Limits, Pacer
@@ -264,7 +264,9 @@ class DeliveryWorker:
                     "message_thread_id": topic.message_thread_id,
                     "text": self.desk.renderer.card(ticket).html,
                     "parse_mode": "HTML",
-                    "reply_markup": card_keyboard(self.desk, ticket),
+                    "reply_markup": kb.card(self.desk.renderer, ticket).model_dump(
+                        exclude_none=True
+                    ),
                 },
             )
             ticket.card_message_id = _first_message_id(card)

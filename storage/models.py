@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
+from bot.vocabulary import ActorKind, Direction, Priority, Status
+from storage.types import StrEnumType, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,8 +68,8 @@ class Ticket(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     topic: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    priority: Mapped[str] = mapped_column(String(10))
+    status: Mapped[Status] = mapped_column(StrEnumType(Status), index=True)
+    priority: Mapped[Priority] = mapped_column(StrEnumType(Priority, 10))
     channel: Mapped[str] = mapped_column(String(20), default="telegram")
     feedback: Mapped[str] = mapped_column(String(10))
     contact: Mapped[str | None] = mapped_column(String(254))
@@ -91,6 +92,9 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     client_unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped by every decision on the request: two decisions taken on the same state cannot
+    # both be saved (the second is decided again on the state the first left).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     client: Mapped[Client] = relationship(lazy="joined")
     targets: Mapped[list[SlaTarget]] = relationship(
@@ -140,7 +144,7 @@ class TicketMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    direction: Mapped[str] = mapped_column(String(10))  # client | operator | note
+    direction: Mapped[Direction] = mapped_column(StrEnumType(Direction, 10))
     author_id: Mapped[int] = mapped_column(BigInteger)
     author_name: Mapped[str] = mapped_column(String(300), default="")
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -150,7 +154,6 @@ class TicketMessage(Base):
     file_id: Mapped[str | None] = mapped_column(String(300))
     file_name: Mapped[str | None] = mapped_column(String(300))
     media_group_id: Mapped[str | None] = mapped_column(String(100))
-    reply_to_id: Mapped[int | None] = mapped_column(Integer)  # ticket_messages.id
     # Where the bot relayed it (the client's chat or the desk), known after delivery.
     relay_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     relay_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -166,7 +169,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    actor_kind: Mapped[str] = mapped_column(String(10))  # client | operator | system
+    actor_kind: Mapped[ActorKind] = mapped_column(StrEnumType(ActorKind, 10))
     kind: Mapped[str] = mapped_column(String(30))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime]

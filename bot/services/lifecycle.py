@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.lifecycle import active_status, check_transition
-from bot.services.cards import card_keyboard, rating_keyboard, solved_keyboard
 from bot.services.deadlines import recompute
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
@@ -44,7 +44,7 @@ def _out(session: AsyncSession, desk: Desk, now: datetime) -> Outgoing:
 def show_changes(session: AsyncSession, desk: Desk, ticket: Ticket, now: datetime) -> None:
     """The card and the topic title always show the current status."""
     out = _out(session, desk, now)
-    out.refresh_card(ticket, desk.renderer.card(ticket).html, card_keyboard(desk, ticket))
+    out.refresh_card(ticket, desk.renderer.card(ticket).html, kb.card(desk.renderer, ticket))
     title = desk.renderer.topic_title(ticket)
     if ticket.topic_title != title:
         out.retitle_topic(ticket, title)
@@ -205,7 +205,7 @@ async def resolve(
         renderer.t("client.resolved_ask", ticket.language, number=ticket.number),
         purpose="notice",
         ticket_id=ticket.id,
-        reply_markup=solved_keyboard(desk, ticket),
+        reply_markup=kb.solved(desk.renderer, ticket),
     )
 
 
@@ -255,7 +255,7 @@ async def ask_rating(session: AsyncSession, desk: Desk, ticket: Ticket, now: dat
         desk.renderer.t("client.rate_ask", ticket.language, number=ticket.number),
         purpose="notice",
         ticket_id=ticket.id,
-        reply_markup=rating_keyboard(desk, ticket),
+        reply_markup=kb.rating(ticket),
     )
 
 

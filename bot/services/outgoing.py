@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aiogram.types import InlineKeyboardMarkup
+
 from storage.models import Ticket, TicketMessage
 from storage.outbox import OutboxRepo
 
@@ -34,7 +36,7 @@ class Outgoing:
         *,
         purpose: str,
         ticket_id: int | None = None,
-        reply_markup: dict[str, Any] | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
         html: bool = False,
         ref_id: int | None = None,
     ) -> None:
@@ -42,7 +44,7 @@ class Outgoing:
         if html:
             payload["parse_mode"] = "HTML"
         if reply_markup is not None:
-            payload["reply_markup"] = reply_markup
+            payload["reply_markup"] = reply_markup.model_dump(exclude_none=True)
         self.outbox.add(
             chat_id,
             "sendMessage",
@@ -59,7 +61,7 @@ class Outgoing:
         text: str,
         *,
         purpose: str,
-        reply_markup: dict[str, Any] | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
         html: bool = False,
         ref_id: int | None = None,
     ) -> None:
@@ -70,7 +72,7 @@ class Outgoing:
         if html:
             payload["parse_mode"] = "HTML"
         if reply_markup is not None:
-            payload["reply_markup"] = reply_markup
+            payload["reply_markup"] = reply_markup.model_dump(exclude_none=True)
         self.outbox.add(
             self.operator_chat_id,
             "sendMessage",
@@ -81,14 +83,14 @@ class Outgoing:
             ref_id=ref_id,
         )
 
-    def refresh_card(self, ticket: Ticket, text: str, reply_markup: dict[str, Any]) -> None:
+    def refresh_card(self, ticket: Ticket, text: str, reply_markup: InlineKeyboardMarkup) -> None:
         if self.operator_chat_id is None:
             return
         payload: dict[str, Any] = {
             "chat_id": self.operator_chat_id,
             "text": text,
             "parse_mode": "HTML",
-            "reply_markup": reply_markup,
+            "reply_markup": reply_markup.model_dump(exclude_none=True),
             CARD_KEY: ticket.id,
         }
         self.outbox.add(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.cards import card_keyboard
+from bot import keyboards as kb
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.lifecycle import Actor
@@ -100,7 +100,7 @@ def post_card(out: Outgoing, desk: Desk, ticket: Ticket) -> None:
         card.html,
         purpose="card",
         html=True,
-        reply_markup=card_keyboard(desk, ticket),
+        reply_markup=kb.card(desk.renderer, ticket),
     )
     for part in card.continuation:
         out.to_desk(ticket, part, purpose="card_more")

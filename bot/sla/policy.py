@@ -13,18 +13,12 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from bot.sla.calendar import ZERO, BusinessCalendar, Interval, as_utc, merge_intervals
+from bot.vocabulary import Priority
 
 DESK_ZONE = "Asia/Tashkent"
 
 Pause = tuple[datetime, datetime | None]
 """A stretch of waiting for the client; the end is None while it lasts."""
-
-
-class Priority(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class TargetKind(StrEnum):

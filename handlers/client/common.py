@@ -8,10 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import keyboards as kb
 from bot.callbacks import LangCb, ProfileCb
 from bot.i18n import LANGUAGES, DeskI18n
 from bot.services.desk import Desk
-from handlers.client import keyboards as kb
 from handlers.client.prompts import no_keyboard, reask
 from handlers.client.states import first_missing
 from storage.models import Client

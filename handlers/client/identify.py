@@ -11,9 +11,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import keyboards as kb
 from bot.services.desk import Desk
 from bot.validation import ValidationError, parse_company, parse_name, parse_tax_id
-from handlers.client import keyboards as kb
 from handlers.client.parts import snapshot
 from handlers.client.prompts import profile_text, reask
 from handlers.client.requests import begin_request, load, save

@@ -7,9 +7,9 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards as kb
 from bot.callbacks import ProfileCb
 from bot.services.desk import Desk
-from handlers.client import keyboards as kb
 from handlers.client.prompts import profile_text, reask
 from handlers.client.states import ProfileEdit
 from storage.models import Client

@@ -10,11 +10,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
+from bot import keyboards as kb
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.textsplit import shorten
 from bot.vocabulary import feedback_label_id, kind_label_id, topic_label_id
-from handlers.client import keyboards as kb
 from handlers.client.states import Identify, NewRequest, ProfileEdit
 from storage.models import Client
 

@@ -13,13 +13,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.callbacks import DraftCb, FeedbackCb, KindCb, TopicCb
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.registration import register_request
 from bot.validation import ValidationError, parse_email, parse_phone
 from bot.vocabulary import Feedback, Kind
-from handlers.client import keyboards as kb
 from handlers.client.parts import snapshot
 from handlers.client.prompts import no_keyboard, reask
 from handlers.client.states import NewRequest, first_missing

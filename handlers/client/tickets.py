@@ -10,10 +10,11 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.callbacks import ClientTicketCb
 from bot.i18n import fmt_datetime
 from bot.services import lifecycle
@@ -57,7 +58,6 @@ async def my_tickets(
         await message.answer(_("tickets.none"))
         return
     lines = [_("tickets.title")]
-    buttons = []
     for t in tickets:
         lines.append(
             _("tickets.line").format(
@@ -67,17 +67,7 @@ async def my_tickets(
                 activity=fmt_datetime(t.last_activity_at, client.language, desk.tz),
             )
         )
-        buttons.append(
-            [
-                InlineKeyboardButton(
-                    text=_("tickets.open_button").format(number=t.number),
-                    callback_data=ClientTicketCb(action="view", ticket=t.id).pack(),
-                )
-            ]
-        )
-    await message.answer(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons[:10])
-    )
+    await message.answer("\n".join(lines), reply_markup=kb.my_tickets(list(tickets)))
 
 
 async def _history(message: Message, ticket: Ticket, session: AsyncSession, desk: Desk) -> None:
@@ -168,18 +158,7 @@ async def rate(
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(
             _("tickets.comment_ask"),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("button.skip"),
-                            callback_data=ClientTicketCb(
-                                action="nocomment", ticket=ticket.id
-                            ).pack(),
-                        )
-                    ]
-                ]
-            ),
+            reply_markup=kb.skip_comment(ticket),
         )
 
 

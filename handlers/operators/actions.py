@@ -10,10 +10,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.callbacks import TicketCb
 from bot.lifecycle import TransitionError
 from bot.services import lifecycle
-from bot.services.cards import card_keyboard, priority_keyboard
 from bot.services.desk import Desk
 from bot.sla import Priority
 from storage.tickets import TicketRepo
@@ -57,7 +57,7 @@ async def on_card(
             )
         elif action == "prio":
             await callback.answer()
-            await _show_keyboard(callback, priority_keyboard(desk, ticket))
+            await _show_keyboard(callback, kb.priorities(desk.renderer, ticket))
             return
         elif action == "setprio":
             if callback_data.arg not in list(Priority):
@@ -68,7 +68,7 @@ async def on_card(
             )
         elif action == "card":
             await callback.answer()
-            await _show_keyboard(callback, card_keyboard(desk, ticket))
+            await _show_keyboard(callback, kb.card(desk.renderer, ticket))
             return
         elif action == "resolve":
             await lifecycle.resolve(session, desk, ticket, actor, now)
@@ -92,11 +92,9 @@ async def on_card(
     await callback.answer(_("desk.done"))
 
 
-async def _show_keyboard(callback: CallbackQuery, markup: dict[str, object]) -> None:
+async def _show_keyboard(callback: CallbackQuery, markup: InlineKeyboardMarkup) -> None:
     if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(
-            reply_markup=InlineKeyboardMarkup.model_validate(markup)
-        )
+        await callback.message.edit_reply_markup(reply_markup=markup)
 
 
 @router.callback_query()
