@@ -16,6 +16,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import speech
 from bot.access import Access
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands
@@ -31,7 +32,7 @@ from handlers import build_routers
 from scheduler.delivery import DeliveryWorker
 from scheduler.pacing import Limits
 from storage.db import create_engine, create_session_factory, upgrade
-from storage.fsm import SqlAlchemyStorage
+from storage.fsm import HeldStorage, SqlAlchemyStorage
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,9 @@ def make_fsm(
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
+        redis = RedisStorage.from_url(settings.redis_url)
+        # Redis is outside the update's transaction: its writes wait for the commit.
+        return HeldStorage(redis), RedisEventIsolation(redis.redis)
     return SqlAlchemyStorage(sessions), SimpleEventIsolation()
 
 
@@ -133,6 +135,7 @@ async def build_app(
     )
     await recompute_if_policy_changed(sessions, desk, clock.now())
     bot = make_bot(settings)
+    speech.install(bot)
     worker = DeliveryWorker(bot, sessions, clock, desk, limits or Limits())
     storage, isolation = make_fsm(settings, sessions)
     dispatcher = Dispatcher(
@@ -148,7 +151,7 @@ async def build_app(
     # Registered first, so it is the outermost of the project's middlewares.
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(
-        UpdateContextMiddleware(sessions, clock, i18n, settings.desk_language, worker.wake)
+        UpdateContextMiddleware(sessions, clock, i18n, desk, worker.wake, storage)
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)

@@ -147,11 +147,14 @@ def skip_comment(ticket: Ticket) -> InlineKeyboardMarkup:
 
 def solved(renderer: Renderer, ticket: Ticket) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for label_id, arg in (("button.solved_yes", "y"), ("button.solved_no", "n")):
-        kb.button(
-            text=renderer.label(label_id, ticket.language),
-            callback_data=ClientTicketCb(action=ClientAction.SOLVED, ticket=ticket.id, arg=arg),
-        )
+    kb.button(
+        text=renderer.label("button.solved_yes", ticket.language),
+        callback_data=ClientTicketCb(action=ClientAction.SOLVED, ticket=ticket.id, arg="y"),
+    )
+    kb.button(
+        text=renderer.label("button.solved_no", ticket.language),
+        callback_data=ClientTicketCb(action=ClientAction.SOLVED, ticket=ticket.id, arg="n"),
+    )
     kb.adjust(2)
     return kb.as_markup()
 

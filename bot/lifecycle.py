@@ -69,6 +69,12 @@ class EventKind(StrEnum):
     COMMENTED = "commented"
     BANNED = "banned"
     UNBANNED = "unbanned"
+    # Recorded by the services beside the machine's own events, in the same audit log:
+    DEADLINE_CHANGED = "deadline_changed"  # a target's due moment moved (priority, pause, ...)
+    TARGET_MET = "target_met"  # with breached=True when it was met late
+    NOTE = "note"
+    EDITED = "edited"
+    CLIENT_BLOCKED = "client_blocked"
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.i18n import DeskI18n, guess_language
+from bot.services.desk import Desk
+from bot.services.outgoing import Outgoing
+from bot.services.tickets import TicketService
+from bot.speech import Held, holding, speak
+from bot.vocabulary import Purpose
 from storage.clients import ClientRepo
-from storage.fsm import bind_update_session
+from storage.fsm import HeldStorage, bind_update_session, hold_writes
+from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -21,31 +29,59 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateContextMiddleware(BaseMiddleware):
-    """Outer middleware on updates: the session is committed once at the end unless the
-    handler failed; the delivery worker is woken so that what was queued goes out at once."""
+    """Outer middleware on updates: one session and one ticket service per update; the session
+    is committed once at the end unless the handler failed, and only then is anything said
+    (bot.speech); what could not be said is queued in the outbox; the delivery worker is woken
+    so that what was queued goes out at once."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         i18n: DeskI18n,
-        desk_language: str,
+        desk: Desk,
         wake: Callable[[], None],
+        fsm: BaseStorage | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.i18n = i18n
-        self.desk_language = desk_language
+        self.desk = desk
         self.wake = wake
+        self.held_fsm = fsm if isinstance(fsm, HeldStorage) else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
+        held = Held(
+            self.desk.operator_chat_id,
+            chat_id=chat.id if chat is not None else None,
+            thread_id=data.get("event_thread_id"),
+            posted=self._posted(user),
+        )
         now = self.clock.now()
+        with holding(held), hold_writes() as fsm_writes:
+            result = await self._decide(handler, event, data, user, chat, now)
+        if self.held_fsm is not None:
+            await self.held_fsm.write_through(fsm_writes)
+        await self._speak(data["bot"], held, now)
+        self.wake()
+        return result
+
+    async def _decide(
+        self,
+        handler: Handler,
+        event: TelegramObject,
+        data: dict[str, Any],
+        user: User | None,
+        chat: Any,
+        now: datetime,
+    ) -> Any:
         async with self.sessions() as session:
             data["session"] = session
             data["now"] = now
-            locale = self.desk_language
+            data["tickets"] = TicketService(session, self.desk, now)
+            locale = self.desk.renderer.desk_language
             if user is not None and chat is not None and chat.type == "private" and not user.is_bot:
                 client = await ClientRepo(session).get_or_create(
                     user.id,
@@ -66,8 +102,27 @@ class UpdateContextMiddleware(BaseMiddleware):
                     log.exception("update %s failed", update_id)
                     raise
                 await session.commit()
-        self.wake()
         return result
+
+    def _posted(self, user: User | None) -> Callable[[str], str]:
+        renderer = self.desk.renderer
+        name = user.full_name if user is not None else ""
+
+        def posted(text: str) -> str:
+            return renderer.t("desk.said_late", renderer.desk_language, name=name, text=text)
+
+        return posted
+
+    async def _speak(self, bot: Bot, held: Held, now: datetime) -> None:
+        later = await speak(bot, held)
+        if not later:
+            return
+        async with self.sessions() as session:
+            out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
+            for method in later:
+                out.queue(method, purpose=Purpose.REPLY)
+            await session.commit()
+        log.info("%d replies could not be said at once and were queued", len(later))
 
 
 class InFlight(BaseMiddleware):

@@ -79,3 +79,64 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def close(self) -> None:
         return None
+
+
+_held_writes: ContextVar[dict[StorageKey, dict[str, Any]] | None] = ContextVar(
+    "fsm_held_writes", default=None
+)
+
+
+@contextmanager
+def hold_writes() -> Iterator[dict[StorageKey, dict[str, Any]]]:
+    """Inside an update, a HeldStorage keeps its writes here until the update commits."""
+    writes: dict[StorageKey, dict[str, Any]] = {}
+    token = _held_writes.set(writes)
+    try:
+        yield writes
+    finally:
+        _held_writes.reset(token)
+
+
+class HeldStorage(BaseStorage):
+    """A storage outside the database (Redis) made to follow the update's transaction: its
+    writes are held until the database has committed, then written through; an update that
+    fails leaves the dialogue as it was (a client's draft is never wiped by a failed step)."""
+
+    def __init__(self, inner: BaseStorage) -> None:
+        self.inner = inner
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        writes = _held_writes.get()
+        if writes is None:
+            await self.inner.set_state(key, state)
+            return
+        writes.setdefault(key, {})["state"] = state.state if isinstance(state, State) else state
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        held = (_held_writes.get() or {}).get(key, {})
+        if "state" in held:
+            return held["state"]
+        return await self.inner.get_state(key)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        writes = _held_writes.get()
+        if writes is None:
+            await self.inner.set_data(key, data)
+            return
+        writes.setdefault(key, {})["data"] = dict(data)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        held = (_held_writes.get() or {}).get(key, {})
+        if "data" in held:
+            return dict(held["data"])
+        return await self.inner.get_data(key)
+
+    async def write_through(self, writes: dict[StorageKey, dict[str, Any]]) -> None:
+        for key, values in writes.items():
+            if "state" in values:
+                await self.inner.set_state(key, values["state"])
+            if "data" in values:
+                await self.inner.set_data(key, values["data"])
+
+    async def close(self) -> None:
+        await self.inner.close()

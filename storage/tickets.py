@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.vocabulary import OPEN_STATUSES as OPEN_STATUSES_SET
+from bot.vocabulary import ActorKind
 from storage.models import Counter, Ticket, TicketEvent, TicketMessage
 
-OPEN_STATUSES = ("new", "in_progress", "waiting")
+OPEN_STATUSES = sorted(OPEN_STATUSES_SET)
 
 
 class TicketRepo:
@@ -29,6 +32,25 @@ class TicketRepo:
         if value is None:
             raise RuntimeError("the ticket_number counter is missing; run the migrations")
         return int(value)
+
+    async def take_version(self, ticket: Ticket) -> bool:
+        """Compare and lock: move the request to its next version if nobody has since the
+        state was read. The row stays locked (PostgreSQL) or the database written (SQLite)
+        until the transaction ends, so the decision saved is the one taken on this state."""
+        result = await self.session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
+            .values(version=Ticket.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        set_committed_value(ticket, "version", ticket.version + 1)
+        return True
+
+    async def reload(self, ticket: Ticket) -> None:
+        """The request as another transaction left it."""
+        await self.session.refresh(ticket)
 
     def add(self, ticket: Ticket) -> None:
         self.session.add(ticket)
@@ -77,7 +99,7 @@ class TicketRepo:
         kind: str,
         *,
         at: datetime,
-        actor_kind: str,
+        actor_kind: ActorKind,
         actor_id: int | None = None,
         **data: Any,
     ) -> None:

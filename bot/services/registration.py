@@ -3,21 +3,18 @@ the operator card, all in one transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import keyboards as kb
+from bot import lifecycle
+from bot.lifecycle import Actor, EventKind
+from bot.services.deadlines import FIRST_RESPONSE, RESOLUTION
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
-from bot.services.lifecycle import Actor
 from bot.services.outgoing import Outgoing
 from bot.services.relay import stored
+from bot.services.tickets import TicketService
 from bot.sla import Priority
-from bot.vocabulary import Feedback, Status
+from bot.vocabulary import Direction, Feedback, Purpose
 from storage.models import Client, SlaTarget, Ticket
-from storage.outbox import OutboxRepo
-from storage.tickets import TicketRepo
 
 
 class DraftIncomplete(ValueError):
@@ -25,26 +22,25 @@ class DraftIncomplete(ValueError):
 
 
 def client_author(client: Client) -> Actor:
-    return Actor(id=client.telegram_id, name=client.name or client.telegram_name, kind="client")
+    return Actor.client(client.telegram_id, client.name or client.telegram_name)
 
 
-async def register_request(
-    session: AsyncSession, desk: Desk, client: Client, draft: RequestDraft, now: datetime
-) -> Ticket:
+async def register_request(tickets: TicketService, client: Client, draft: RequestDraft) -> Ticket:
     if not client.identified:
         raise DraftIncomplete("profile")
     if draft.kind is None or draft.topic is None or not draft.parts or draft.feedback is None:
         raise DraftIncomplete("draft")
-    tickets = TicketRepo(session)
-    priority = Priority.MEDIUM
-    deadlines = desk.policy.deadlines(now, priority, draft.topic)
+    desk, now, repo = tickets.desk, tickets.now, tickets.repo
+    author = client_author(client)
+    decision = lifecycle.register(Priority.MEDIUM, author, now)
+    deadlines = desk.policy.deadlines(now, decision.state.priority, draft.topic)
     ticket = Ticket(
-        number=await tickets.next_number(),
+        number=await repo.next_number(),
         client_id=client.id,
         kind=draft.kind,
         topic=draft.topic,
-        status=Status.NEW,
-        priority=priority,
+        status=decision.state.status,
+        priority=decision.state.priority,
         channel="telegram",
         feedback=draft.feedback,
         contact=draft.contact if draft.feedback != Feedback.TELEGRAM else None,
@@ -56,36 +52,38 @@ async def register_request(
         registered_at=now,
         last_activity_at=now,
         client_unreachable=False,
+        version=0,
         targets=[
-            SlaTarget(kind="first_response", due_at=deadlines.first_response_due),
-            SlaTarget(kind="resolution", due_at=deadlines.resolution_due),
+            SlaTarget(kind=FIRST_RESPONSE, due_at=deadlines.first_response_due),
+            SlaTarget(kind=RESOLUTION, due_at=deadlines.resolution_due),
         ],
     )
-    tickets.add(ticket)
-    await session.flush()
-    author = client_author(client)
-    rows = [stored(ticket, p, direction="client", author=author, now=now) for p in draft.parts]
+    repo.add(ticket)
+    await tickets.session.flush()
+    rows = [
+        stored(ticket, p, direction=Direction.CLIENT, author=author, now=now) for p in draft.parts
+    ]
     for row in rows:
-        tickets.add_message(row)
-    await session.flush()
-    tickets.log(
-        ticket,
-        "registered",
-        at=now,
-        actor_kind="client",
-        actor_id=client.telegram_id,
-        priority=priority,
-        topic=ticket.topic,
-        first_response_due=deadlines.first_response_due.isoformat(),
-    )
+        repo.add_message(row)
+    await tickets.session.flush()
+    for event in decision.events:
+        tickets.record(ticket, event)
+    for target in ticket.targets:
+        tickets.note(
+            ticket,
+            EventKind.DEADLINE_CHANGED,
+            author,
+            target=target.kind,
+            due_at=target.due_at.isoformat() if target.due_at else None,
+        )
     client.current_ticket_id = ticket.id
     client.updated_at = now
 
-    out = Outgoing(OutboxRepo(session), desk.operator_chat_id, now)
+    out = tickets.out
     out.to_chat(
         client.telegram_id,
         desk.renderer.registered(ticket, desk.first_response_minutes),
-        purpose="registered",
+        purpose=Purpose.REGISTERED,
         ticket_id=ticket.id,
     )
     post_card(out, desk, ticket)
@@ -98,9 +96,9 @@ def post_card(out: Outgoing, desk: Desk, ticket: Ticket) -> None:
     out.to_desk(
         ticket,
         card.html,
-        purpose="card",
+        purpose=Purpose.CARD,
         html=True,
         reply_markup=kb.card(desk.renderer, ticket),
     )
     for part in card.continuation:
-        out.to_desk(ticket, part, purpose="card_more")
+        out.to_desk(ticket, part, purpose=Purpose.CARD_MORE)

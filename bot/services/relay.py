@@ -4,28 +4,25 @@ reply-to, albums travel together, edits are mirrored, notes stay inside."""
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiogram.methods import CopyMessage, CopyMessages, EditMessageCaption, EditMessageText
+from aiogram.types import ReplyParameters
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.lifecycle import Actor, EventKind
 from bot.services.desk import Desk
 from bot.services.drafts import Part
-from bot.services.lifecycle import Actor, AlreadyClaimed, claim
-from bot.services.outgoing import PLACE_KEY
-from bot.vocabulary import Status
+from bot.services.outgoing import Outgoing, method_of, rewrite
+from bot.vocabulary import ActorKind, Direction, Place, Purpose
 from storage.models import DeskMessage, Ticket, TicketMessage
 from storage.outbox import OutboxRepo, pending_group
 from storage.tickets import TicketRepo
 
 # How long the first message of an album waits for the rest before it goes out.
 ALBUM_WAIT = timedelta(seconds=1.5)
-
-
-class RequestClosed(Exception):
-    """An operator wrote into a closed request; nothing is sent to the client."""
 
 
 async def ticket_in_desk(
@@ -89,52 +86,52 @@ async def relay(
     message: TicketMessage,
     *,
     to_chat: int,
-    purpose: str,
+    purpose: Purpose | str,
     now: datetime,
     reply_to: int | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Queue a copy of a stored message; a message of an album joins its album's pending copy."""
-    outbox = OutboxRepo(session)
-    if message.media_group_id:
-        key = f"album:{message.chat_id}:{message.media_group_id}"
-        pending = await pending_group(session, key)
+    out = Outgoing(OutboxRepo(session), desk.operator_chat_id, now)
+    album = f"album:{message.chat_id}:{message.media_group_id}" if message.media_group_id else None
+    if album is not None:
+        pending = await pending_group(session, album, now=now)
         if pending is not None:
-            grouped = dict(pending.payload)
-            ids = grouped.pop("message_ids", None) or [grouped.pop("message_id")]
-            grouped["message_ids"] = sorted({*ids, message.message_id})
-            grouped.pop("caption", None)
-            grouped.pop("reply_parameters", None)
-            pending.payload = grouped
-            pending.method = "copyMessages"
+            copy = method_of(pending)
+            ids = getattr(copy, "message_ids", None) or [getattr(copy, "message_id", None)]
+            gathered = CopyMessages(
+                chat_id=pending.chat_id,
+                from_chat_id=message.chat_id,
+                message_ids=sorted({*(i for i in ids if i is not None), message.message_id}),
+            )
+            rewrite(pending, gathered)
             return
-    payload: dict[str, Any] = {
-        "chat_id": to_chat,
-        "from_chat_id": message.chat_id,
-        "message_id": message.message_id,
-        **(extra or {}),
-    }
-    if to_chat == desk.operator_chat_id:
-        payload[PLACE_KEY] = ticket.id
-    if reply_to is not None:
-        payload["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
-    item = outbox.add(
-        to_chat,
-        "copyMessage",
-        payload,
-        now=now,
+    reply = (
+        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+        if reply_to is not None
+        else None
+    )
+    out.queue(
+        CopyMessage(
+            chat_id=to_chat,
+            from_chat_id=message.chat_id,
+            message_id=message.message_id,
+            reply_parameters=reply,
+            **(extra or {}),
+        ),
         purpose=purpose,
+        place=Place.DESK if to_chat == desk.operator_chat_id else Place.CHAT,
         ticket_id=ticket.id,
         ref_id=message.id,
+        group_key=album,
+        delay=ALBUM_WAIT if album is not None else None,
     )
-    if message.media_group_id:
-        item.group_key = f"album:{message.chat_id}:{message.media_group_id}"
-        item.not_before = now + ALBUM_WAIT
 
 
 def stored(
-    ticket: Ticket, part: Part, *, direction: str, author: Actor, now: datetime
+    ticket: Ticket, part: Part, *, direction: Direction, author: Actor, now: datetime
 ) -> TicketMessage:
+    assert author.id is not None
     return TicketMessage(
         ticket_id=ticket.id,
         direction=direction,
@@ -149,90 +146,6 @@ def stored(
         media_group_id=part.media_group_id,
         created_at=now,
     )
-
-
-async def operator_message(
-    session: AsyncSession,
-    desk: Desk,
-    ticket: Ticket,
-    actor: Actor,
-    part: Part,
-    now: datetime,
-    *,
-    note: bool,
-    reply_to_desk: int | None = None,
-    signed: bool = False,
-) -> TicketMessage:
-    if ticket.status == Status.CLOSED and not note:
-        raise RequestClosed()
-    tickets = TicketRepo(session)
-    row = stored(ticket, part, direction="note" if note else "operator", author=actor, now=now)
-    tickets.add_message(row)
-    await session.flush()
-    if note:
-        tickets.log(ticket, "note", at=now, actor_kind="operator", actor_id=actor.id)
-        return row
-    if ticket.assignee_id is None:
-        with suppress(AlreadyClaimed):
-            await claim(session, desk, ticket, actor, now)
-    ticket.last_activity_at = now
-    _first_response(ticket, now, actor)
-    tickets.log(ticket, "answered", at=now, actor_kind="operator", actor_id=actor.id)
-    reply_to = None
-    if reply_to_desk is not None:
-        reply_to = await counterpart_id(session, part.chat_id, reply_to_desk)
-    extra: dict[str, Any] = {}
-    if signed and part.content_type != "text":
-        caption = desk.renderer.t(
-            "relay.signed", ticket.language, name=actor.name, text=part.text or ""
-        )
-        extra["caption"] = caption[:1024]
-    if signed and part.content_type == "text":
-        text = desk.renderer.t(
-            "relay.signed", ticket.language, name=actor.name, text=part.text or ""
-        )
-        outbox = OutboxRepo(session)
-        payload: dict[str, Any] = {"chat_id": ticket.client.telegram_id, "text": text[:4096]}
-        if reply_to is not None:
-            payload["reply_parameters"] = {
-                "message_id": reply_to,
-                "allow_sending_without_reply": True,
-            }
-        outbox.add(
-            ticket.client.telegram_id,
-            "sendMessage",
-            payload,
-            now=now,
-            purpose="relay_to_client",
-            ticket_id=ticket.id,
-            ref_id=row.id,
-        )
-        return row
-    await relay(
-        session,
-        desk,
-        ticket,
-        row,
-        to_chat=ticket.client.telegram_id,
-        purpose="relay_to_client",
-        now=now,
-        reply_to=reply_to,
-        extra=extra,
-    )
-    return row
-
-
-def _first_response(ticket: Ticket, now: datetime, actor: Actor) -> None:
-    """The first message an operator sends to the client is the first response (SPEC); notes,
-    claiming and automatic acknowledgements are not."""
-    if ticket.first_response_at is not None:
-        return
-    ticket.first_response_at = now
-    target = ticket.target("first_response")
-    if target is not None and target.met_at is None:
-        target.met_at = now
-        if target.due_at is not None and now > target.due_at:
-            target.breached_at = target.due_at
 
 
 async def mirror_edit(
@@ -250,25 +163,22 @@ async def mirror_edit(
     row.edited_at = now
     ticket = await session.get(Ticket, row.ticket_id)
     assert ticket is not None
+    author = ActorKind.CLIENT if row.direction == Direction.CLIENT else ActorKind.OPERATOR
     TicketRepo(session).log(
-        ticket, "edited", at=now, actor_kind=row.direction, actor_id=row.author_id
+        ticket, EventKind.EDITED, at=now, actor_kind=author, actor_id=row.author_id
     )
     if row.direction == "note" or row.relay_chat_id is None or row.relay_message_id is None:
         return row
-    method, field = (
-        ("editMessageText", "text")
-        if row.content_type == "text"
-        else (
-            "editMessageCaption",
-            "caption",
+    edit: EditMessageText | EditMessageCaption
+    if row.content_type == "text":
+        edit = EditMessageText(
+            chat_id=row.relay_chat_id, message_id=row.relay_message_id, text=text or ""
         )
-    )
-    OutboxRepo(session).add(
-        row.relay_chat_id,
-        method,
-        {"chat_id": row.relay_chat_id, "message_id": row.relay_message_id, field: text or ""},
-        now=now,
-        purpose="edit",
-        ticket_id=row.ticket_id,
+    else:
+        edit = EditMessageCaption(
+            chat_id=row.relay_chat_id, message_id=row.relay_message_id, caption=text or ""
+        )
+    Outgoing(OutboxRepo(session), None, now).queue(
+        edit, purpose=Purpose.EDIT, ticket_id=row.ticket_id
     )
     return row

@@ -16,6 +16,7 @@ from bot.services.conversation import add_client_message, find_conversation
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.relay import mirror_edit
+from bot.services.tickets import TicketService
 from handlers.client.parts import is_service, snapshot
 from handlers.client.prompts import reask
 from handlers.client.requests import begin_request, identify_first, save
@@ -29,20 +30,19 @@ async def free_message(
     message: Message,
     client: Client,
     state: FSMContext,
-    session: AsyncSession,
+    tickets: TicketService,
     bot: Bot,
     desk: Desk,
-    now: datetime,
 ) -> None:
     part = snapshot(message)
     if part is None:
         if not is_service(message):
             await message.answer(_("error.unsupported_content"))
         return
-    ticket = await find_conversation(session, desk, client, now)
+    ticket = await find_conversation(tickets, client)
     if ticket is not None:
         reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-        await add_client_message(session, desk, client, ticket, part, now, reply_to)
+        await add_client_message(tickets, client, ticket, part, reply_to)
         return
     # No open request: this message starts one, and is kept as its first part.
     await save(state, RequestDraft(parts=[part]))

@@ -11,13 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards as kb
 from bot.callbacks import DraftCb, FeedbackCb, KindCb, TopicCb
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.registration import register_request
+from bot.services.tickets import TicketService
 from bot.validation import ValidationError, parse_email, parse_phone
 from bot.vocabulary import Feedback, Kind
 from handlers.client.parts import snapshot
@@ -197,15 +197,10 @@ async def email(
 
 @router.callback_query(NewRequest.confirm, DraftCb.filter(F.action == "confirm"))
 async def confirm(
-    callback: CallbackQuery,
-    state: FSMContext,
-    client: Client,
-    session: AsyncSession,
-    desk: Desk,
-    now: datetime,
+    callback: CallbackQuery, state: FSMContext, client: Client, tickets: TicketService
 ) -> None:
     draft = await load(state)
-    ticket = await register_request(session, desk, client, draft, now)
+    ticket = await register_request(tickets, client, draft)
     # The request, the client's acknowledgement and the end of the dialogue are committed
     # together: a crash leaves either a draft to confirm again or a registered request.
     await state.clear()

@@ -3,7 +3,6 @@ the question whether the problem is solved and the rating."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from aiogram import F, Router
@@ -17,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keyboards as kb
 from bot.callbacks import ClientTicketCb
 from bot.i18n import fmt_datetime
-from bot.services import lifecycle
+from bot.lifecycle import Close, Rate, Refusal, Reopen
 from bot.services.desk import Desk
+from bot.services.registration import client_author
+from bot.services.tickets import TicketService, comment_rating
 from bot.textsplit import shorten, split_text
-from bot.vocabulary import Status
+from bot.vocabulary import ClientAction
 from storage.models import Client, Ticket
 from storage.tickets import TicketRepo
 
@@ -89,7 +90,7 @@ async def _history(message: Message, ticket: Ticket, session: AsyncSession, desk
         await message.answer(chunk, parse_mode="HTML")
 
 
-@router.callback_query(ClientTicketCb.filter(F.action == "view"))
+@router.callback_query(ClientTicketCb.filter(F.action == ClientAction.VIEW))
 async def view(
     callback: CallbackQuery,
     callback_data: ClientTicketCb,
@@ -105,29 +106,27 @@ async def view(
     await _history(callback.message, ticket, session, desk)
 
 
-@router.callback_query(ClientTicketCb.filter(F.action == "solved"))
+@router.callback_query(ClientTicketCb.filter(F.action == ClientAction.SOLVED))
 async def solved(
     callback: CallbackQuery,
     callback_data: ClientTicketCb,
     client: Client,
-    session: AsyncSession,
-    desk: Desk,
-    now: datetime,
+    tickets: TicketService,
 ) -> None:
-    ticket = await own_ticket(session, client, callback_data.ticket)
-    if ticket is None or ticket.status != Status.RESOLVED or callback_data.arg not in ("y", "n"):
+    ticket = await own_ticket(tickets.session, client, callback_data.ticket)
+    if ticket is None or callback_data.arg not in ("y", "n"):
         await callback.answer(_("error.button_outdated"), show_alert=True)
         return
-    if callback_data.arg == "y":
-        await lifecycle.close(
-            session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id
-        )
+    actor = client_author(client)
+    yes = callback_data.arg == "y"
+    command = Close(actor) if yes else Reopen(actor)
+    if isinstance(await tickets.execute(ticket, command), Refusal):
+        await callback.answer(_("error.button_outdated"), show_alert=True)
+        return
+    if yes:
         await callback.answer(_("tickets.thanks"))
-        await lifecycle.ask_rating(session, desk, ticket, now)
+        tickets.ask_rating(ticket)
     else:
-        await lifecycle.reopen(
-            session, desk, ticket, now, actor_kind="client", actor_id=client.telegram_id
-        )
         await callback.answer()
         if isinstance(callback.message, Message):
             await callback.message.answer(_("tickets.reopened_by_you").format(number=ticket.number))
@@ -135,22 +134,21 @@ async def solved(
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-@router.callback_query(ClientTicketCb.filter(F.action == "rate"))
+@router.callback_query(ClientTicketCb.filter(F.action == ClientAction.RATE))
 async def rate(
     callback: CallbackQuery,
     callback_data: ClientTicketCb,
     client: Client,
     state: FSMContext,
-    session: AsyncSession,
-    desk: Desk,
-    now: datetime,
+    tickets: TicketService,
 ) -> None:
-    ticket = await own_ticket(session, client, callback_data.ticket)
-    valid = callback_data.arg in {"1", "2", "3", "4", "5"}
-    if ticket is None or not valid or ticket.status not in (Status.RESOLVED, Status.CLOSED):
+    ticket = await own_ticket(tickets.session, client, callback_data.ticket)
+    stars = int(callback_data.arg) if callback_data.arg.isdigit() else 0
+    if ticket is None or isinstance(
+        await tickets.execute(ticket, Rate(client_author(client), stars)), Refusal
+    ):
         await callback.answer(_("error.button_outdated"), show_alert=True)
         return
-    await lifecycle.rate(session, desk, ticket, int(callback_data.arg), now)
     await callback.answer(_("tickets.rated"))
     await state.set_state(Rating.comment)
     await state.update_data(rating_ticket=ticket.id)
@@ -167,19 +165,17 @@ async def comment(
     message: Message,
     client: Client,
     state: FSMContext,
-    session: AsyncSession,
-    desk: Desk,
-    now: datetime,
+    tickets: TicketService,
 ) -> None:
     ticket_id = (await state.get_data()).get("rating_ticket")
     await state.clear()
-    ticket = await own_ticket(session, client, int(ticket_id or 0))
+    ticket = await own_ticket(tickets.session, client, int(ticket_id or 0))
     if ticket is not None and message.text:
-        await lifecycle.comment_rating(session, desk, ticket, message.text, now)
+        await comment_rating(tickets, ticket, client_author(client), message.text)
     await message.answer(_("tickets.comment_thanks"))
 
 
-@router.callback_query(ClientTicketCb.filter(F.action == "nocomment"))
+@router.callback_query(ClientTicketCb.filter(F.action == ClientAction.NO_COMMENT))
 async def no_comment(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await callback.answer(_("tickets.comment_thanks"))

@@ -13,23 +13,23 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import fmt_datetime
-from bot.lifecycle import TransitionError
-from bot.services import lifecycle
+from bot.lifecycle import Actor
+from bot.services.actions import Request, perform
 from bot.services.desk import Desk
-from bot.services.moderation import set_ban
 from bot.services.queries import nearest_due, queue
 from bot.services.relay import ticket_in_desk
-from bot.sla import Priority
+from bot.services.tickets import TicketService
 from bot.textsplit import split_text
+from bot.vocabulary import DeskAction, Priority
 from storage.models import Ticket
 from storage.tickets import TicketRepo
 
 router = Router(name=__name__)
 
 
-def actor_of(message: Message) -> lifecycle.Actor:
+def actor_of(message: Message) -> Actor:
     assert message.from_user is not None
-    return lifecycle.Actor(id=message.from_user.id, name=message.from_user.full_name)
+    return Actor.operator(message.from_user.id, message.from_user.full_name)
 
 
 async def target(
@@ -108,82 +108,64 @@ async def show_one(
 
 @router.message(Command("priority"))
 async def priority(
-    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+    message: Message, command: CommandObject, tickets: TicketService, desk: Desk
 ) -> None:
     args = (command.args or "").split()
     level = args[-1].lower() if args else ""
-    if level not in list(Priority):
+    if level not in {p.value for p in Priority}:
         await message.reply(_("desk.priority_usage"))
         return
-    ticket = await target(message, args[0] if len(args) > 1 else None, session, desk)
-    if ticket is None:
-        await message.reply(_("desk.not_found"))
-        return
-    await lifecycle.set_priority(session, desk, ticket, Priority(level), actor_of(message), now)
-    await message.reply(_("desk.done"))
+    number = args[0] if len(args) > 1 else None
+    await _act(message, number, tickets, desk, DeskAction.SET_PRIORITY, arg=level)
 
 
-async def _simple(
+# The commands that name a request and act on it, each the same use case as its button.
+SIMPLE = {
+    "claim": DeskAction.CLAIM,
+    "release": DeskAction.RELEASE,
+    "wait": DeskAction.WAIT,
+    "resolve": DeskAction.RESOLVE,
+    "reopen": DeskAction.REOPEN,
+    "ban": DeskAction.BAN,
+    "unban": DeskAction.UNBAN,
+}
+
+
+async def _act(
     message: Message,
-    command: CommandObject,
-    session: AsyncSession,
+    number: str | None,
+    tickets: TicketService,
     desk: Desk,
-    now: datetime,
-    action: str,
+    action: DeskAction,
+    *,
+    arg: str = "",
+    to: Actor | None = None,
 ) -> None:
-    ticket = await target(message, (command.args or "").strip() or None, session, desk)
+    ticket = await target(message, number, tickets.session, desk)
     if ticket is None:
         await message.reply(_("desk.not_found"))
         return
-    actor = actor_of(message)
-    try:
-        if action == "resolve":
-            await lifecycle.resolve(session, desk, ticket, actor, now)
-        elif action == "reopen":
-            await lifecycle.reopen(
-                session, desk, ticket, now, actor_kind="operator", actor_id=actor.id
-            )
-        elif action == "wait":
-            await lifecycle.wait_for_client(session, desk, ticket, actor, now)
-        elif action == "release":
-            await lifecycle.release(session, desk, ticket, actor, now)
-        elif action == "claim":
-            await lifecycle.claim(session, desk, ticket, actor, now)
-        elif action in ("ban", "unban"):
-            await set_ban(session, desk, ticket, actor, action == "ban", now)
-    except TransitionError:
-        await message.reply(_("desk.not_allowed").format(status=_(f"status.{ticket.status}")))
-        return
-    except lifecycle.AlreadyClaimed as exc:
-        await message.reply(
-            _("desk.already_claimed").format(
-                number=ticket.number, name=exc.assignee_name or exc.assignee_id
-            )
-        )
-        return
-    await message.reply(_("desk.done"))
+    answer = await perform(tickets, ticket, Request(action, actor_of(message), arg=arg, to=to))
+    await message.reply(answer.text)
 
 
-@router.message(Command("resolve", "reopen", "wait", "release", "claim", "ban", "unban"))
+@router.message(Command(*SIMPLE))
 async def simple_command(
-    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+    message: Message, command: CommandObject, tickets: TicketService, desk: Desk
 ) -> None:
-    await _simple(message, command, session, desk, now, command.command.lower())
+    action = SIMPLE[command.command.lower()]
+    await _act(message, (command.args or "").strip() or None, tickets, desk, action)
 
 
 @router.message(Command("assign"))
 async def assign(
-    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+    message: Message, command: CommandObject, tickets: TicketService, desk: Desk
 ) -> None:
     """/assign N in reply to a message of the operator who takes the request over."""
     reply = message.reply_to_message
     if reply is None or reply.from_user is None or reply.from_user.is_bot:
         await message.reply(_("desk.assign_usage"))
         return
-    ticket = await target(message, (command.args or "").strip() or None, session, desk)
-    if ticket is None:
-        await message.reply(_("desk.not_found"))
-        return
-    to = lifecycle.Actor(id=reply.from_user.id, name=reply.from_user.full_name)
-    await lifecycle.assign(session, desk, ticket, actor_of(message), to, now)
-    await message.reply(_("desk.done"))
+    to = Actor.operator(reply.from_user.id, reply.from_user.full_name)
+    number = (command.args or "").strip() or None
+    await _act(message, number, tickets, desk, DeskAction.ASSIGN, to=to)

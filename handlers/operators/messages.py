@@ -11,9 +11,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.desk import Desk
-from bot.services.lifecycle import Actor
-from bot.services.relay import RequestClosed, mirror_edit, operator_message, ticket_in_desk
+from bot.lifecycle import Actor
+from bot.services.conversation import RequestClosed, add_note, operator_message
+from bot.services.relay import mirror_edit, ticket_in_desk
+from bot.services.tickets import TicketService
 from handlers.client.parts import is_service, snapshot
 
 router = Router(name=__name__)
@@ -21,14 +22,12 @@ router = Router(name=__name__)
 NOTE_MARK = "!"
 
 
-async def _handle(
-    message: Message, session: AsyncSession, desk: Desk, now: datetime, *, note: bool
-) -> None:
+async def _handle(message: Message, tickets: TicketService, *, note: bool) -> None:
     assert message.from_user is not None
     reply = message.reply_to_message
     reply_id = reply.message_id if reply is not None and not _is_topic_root(message) else None
     ticket = await ticket_in_desk(
-        session, desk, message.message_thread_id, reply_id, message.media_group_id
+        tickets.session, tickets.desk, message.message_thread_id, reply_id, message.media_group_id
     )
     if ticket is None:
         if note:
@@ -41,19 +40,12 @@ async def _handle(
         return
     if note and part.text is not None:
         part.text = part.text.removeprefix("/note").removeprefix(NOTE_MARK).strip() or part.text
-    actor = Actor(id=message.from_user.id, name=message.from_user.full_name)
+    actor = Actor.operator(message.from_user.id, message.from_user.full_name)
+    if note:
+        await add_note(tickets, ticket, actor, part)
+        return
     try:
-        await operator_message(
-            session,
-            desk,
-            ticket,
-            actor,
-            part,
-            now,
-            note=note,
-            reply_to_desk=reply_id,
-            signed=desk.operator_names_visible,
-        )
+        await operator_message(tickets, ticket, actor, part, reply_to_desk=reply_id)
     except RequestClosed:
         await message.reply(_("desk.request_closed").format(number=ticket.number))
 
@@ -66,18 +58,18 @@ def _is_topic_root(message: Message) -> bool:
 
 
 @router.message(Command("note"))
-async def note_command(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
-    await _handle(message, session, desk, now, note=True)
+async def note_command(message: Message, tickets: TicketService) -> None:
+    await _handle(message, tickets, note=True)
 
 
 @router.message(F.text.startswith(NOTE_MARK) | F.caption.startswith(NOTE_MARK))
-async def note(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
-    await _handle(message, session, desk, now, note=True)
+async def note(message: Message, tickets: TicketService) -> None:
+    await _handle(message, tickets, note=True)
 
 
 @router.message(~F.text.startswith("/"))
-async def answer(message: Message, session: AsyncSession, desk: Desk, now: datetime) -> None:
-    await _handle(message, session, desk, now, note=False)
+async def answer(message: Message, tickets: TicketService) -> None:
+    await _handle(message, tickets, note=False)
 
 
 @router.edited_message()

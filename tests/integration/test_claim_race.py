@@ -1,4 +1,6 @@
-"""Two operators press "claim" at the same moment: the database decides, one wins."""
+"""Operators act on the same request at the same moment: each decision is taken on the state
+the previous one saved (compare-and-lock on the request's version), so exactly one claim wins
+and the others are told who has it."""
 
 from __future__ import annotations
 
@@ -6,20 +8,20 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.lifecycle import Actor, Claim, Decision, Reason, Refusal, Release, Wait
 from bot.services.desk import Desk
-from bot.services.lifecycle import Actor, AlreadyClaimed, claim, release, wait_for_client
-from bot.vocabulary import Status
+from bot.services.tickets import TicketService
+from bot.vocabulary import Purpose, Status
 from storage.models import OutboxItem, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from tests.integration.conftest import NewTicket
 
-DILNOZA = Actor(id=9001, name="Dilnoza")
-SARDOR = Actor(id=9002, name="Sardor")
+DILNOZA = Actor.operator(9001, "Dilnoza")
+SARDOR = Actor.operator(9002, "Sardor")
 
 
 async def test_claim_sets_assignee_and_status(
@@ -29,17 +31,20 @@ async def test_claim_sets_assignee_and_status(
     async with sessions() as session:
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None
-        await claim(session, desk, ticket, DILNOZA, now)
+        outcome = await TicketService(session, desk, now).execute(ticket, Claim(DILNOZA))
+        assert isinstance(outcome, Decision)
         await session.commit()
     async with sessions() as session:
         stored = await session.get(Ticket, ticket_id)
         assert stored is not None
         assert (stored.assignee_id, stored.assignee_name) == (9001, "Dilnoza")
         assert stored.status == Status.IN_PROGRESS
+        assert stored.version == 1
         # a second press, after the fact, names the assignee
-        with pytest.raises(AlreadyClaimed) as caught:
-            await claim(session, desk, stored, SARDOR, now)
-        assert (caught.value.assignee_id, caught.value.assignee_name) == (9001, "Dilnoza")
+        refusal = await TicketService(session, desk, now).execute(stored, Claim(SARDOR))
+        assert isinstance(refusal, Refusal)
+        assert refusal.reason == Reason.ALREADY_CLAIMED
+        assert (refusal.assignee_id, refusal.assignee_name) == (9001, "Dilnoza")
 
 
 async def test_two_simultaneous_claims_give_one_assignee(
@@ -52,36 +57,41 @@ async def test_two_simultaneous_claims_give_one_assignee(
         loaded = [await s.get(Ticket, ticket_id) for s in (first, second)]
         assert all(t is not None and t.assignee_id is None for t in loaded)
 
-        async def press(session: AsyncSession, ticket: Ticket, actor: Actor) -> Actor:
+        async def press(session: AsyncSession, ticket: Ticket | None, actor: Actor) -> object:
+            assert ticket is not None
             try:
-                await claim(session, desk, ticket, actor, now)
+                outcome = await TicketService(session, desk, now).execute(ticket, Claim(actor))
                 await asyncio.sleep(0.05)  # keep the winner's transaction open a moment
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
-            return actor
+            return outcome
 
         results = await asyncio.wait_for(
             asyncio.gather(
-                press(first, loaded[0], DILNOZA),  # type: ignore[arg-type]
-                press(second, loaded[1], SARDOR),  # type: ignore[arg-type]
+                press(first, loaded[0], DILNOZA),
+                press(second, loaded[1], SARDOR),
                 return_exceptions=True,
             ),
             timeout=60,
         )
 
-    winners = [r for r in results if isinstance(r, Actor)]
-    losers = [r for r in results if isinstance(r, AlreadyClaimed)]
+    winners = [r for r in results if isinstance(r, Decision)]
+    losers = [r for r in results if isinstance(r, Refusal)]
     assert len(winners) == 1, results
     assert len(losers) == 1, results
-    winner = winners[0]
-    assert (losers[0].assignee_id, losers[0].assignee_name) == (winner.id, winner.name)
+    winner = winners[0].state
+    assert losers[0].reason == Reason.ALREADY_CLAIMED
+    assert (losers[0].assignee_id, losers[0].assignee_name) == (
+        winner.assignee_id,
+        winner.assignee_name,
+    )
 
     async with sessions() as session:
         stored = await session.get(Ticket, ticket_id)
         assert stored is not None
-        assert (stored.assignee_id, stored.assignee_name) == (winner.id, winner.name)
+        assert stored.assignee_id == winner.assignee_id
         assert stored.status == Status.IN_PROGRESS
         events = (
             await session.scalars(
@@ -90,12 +100,12 @@ async def test_two_simultaneous_claims_give_one_assignee(
                 )
             )
         ).all()
-        assert [e.actor_id for e in events] == [winner.id]
+        assert [e.actor_id for e in events] == [winner.assignee_id]
         # Only the winner refreshed the card.
         edits = (
             await session.scalars(
                 select(OutboxItem).where(
-                    OutboxItem.ticket_id == ticket_id, OutboxItem.purpose == "card_edit"
+                    OutboxItem.ticket_id == ticket_id, OutboxItem.purpose == Purpose.CARD_EDIT
                 )
             )
         ).all()
@@ -106,61 +116,61 @@ async def test_many_simultaneous_claims_give_one_assignee(
     sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, new_ticket: NewTicket
 ) -> None:
     ticket_id = (await new_ticket()).id
-    actors = [Actor(id=9100 + n, name=f"Operator {n}") for n in range(8)]
+    actors = [Actor.operator(9100 + n, f"Operator {n}") for n in range(8)]
 
-    async def press(actor: Actor) -> Actor:
+    async def press(actor: Actor) -> object:
         async with sessions() as session:
             ticket = await session.get(Ticket, ticket_id)
             assert ticket is not None
             try:
-                await claim(session, desk, ticket, actor, now)
+                outcome = await TicketService(session, desk, now).execute(ticket, Claim(actor))
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
-            return actor
+            return outcome
 
     results = await asyncio.wait_for(
         asyncio.gather(*(press(a) for a in actors), return_exceptions=True), timeout=60
     )
-    winners = [r for r in results if isinstance(r, Actor)]
+    winners = [r for r in results if isinstance(r, Decision)]
     assert len(winners) == 1, results
+    winner_id = winners[0].state.assignee_id
     assert all(
-        isinstance(r, AlreadyClaimed) and r.assignee_id == winners[0].id
+        isinstance(r, Refusal) and r.assignee_id == winner_id
         for r in results
         if r is not winners[0]
     ), results
 
 
-async def test_claiming_a_waiting_request_keeps_status_and_sla_pause_consistent(
+async def test_releasing_a_waiting_request_resumes_its_clock(
     sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, new_ticket: NewTicket
 ) -> None:
-    """A request waiting for the client, released by its operator, then claimed by another (by
-    the button, /claim, or by answering it, which claims on the way)."""
+    """Nobody waits for the client on a request nobody holds: released, it goes back to the
+    queue with its resolution clock running again."""
     ticket_id = (await new_ticket()).id
     async with sessions() as session:
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None
-        await claim(session, desk, ticket, DILNOZA, now)
-        await wait_for_client(session, desk, ticket, DILNOZA, now + timedelta(minutes=1))
-        await release(session, desk, ticket, DILNOZA, now + timedelta(minutes=2))
+        await TicketService(session, desk, now).execute(ticket, Claim(DILNOZA))
+        later = TicketService(session, desk, now + timedelta(minutes=1))
+        await later.execute(ticket, Wait(DILNOZA))
+        assert ticket.target("resolution").due_at is None  # type: ignore[union-attr]
+        await TicketService(session, desk, now + timedelta(minutes=2)).execute(
+            ticket, Release(DILNOZA)
+        )
         await session.commit()
 
     async with sessions() as session:
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None
-        assert (ticket.status, ticket.assignee_id) == (Status.WAITING, None)
-        await claim(session, desk, ticket, SARDOR, now + timedelta(minutes=3))
-        await session.commit()
-
-    async with sessions() as session:
-        ticket = await session.get(Ticket, ticket_id)
-        assert ticket is not None
-        assert ticket.assignee_id == SARDOR.id
-        paused = any(pause.ended_at is None for pause in ticket.pauses)
+        assert (ticket.status, ticket.assignee_id) == (Status.NEW, None)
+        assert all(pause.ended_at is not None for pause in ticket.pauses)
         resolution = ticket.target("resolution")
         assert resolution is not None
-        # Either it still waits (pause open, no deadline) or work resumed (pause closed,
-        # deadline back); never "in progress" with the clock stopped.
-        assert (ticket.status == Status.WAITING) == paused, (ticket.status, paused)
-        assert (resolution.due_at is None) == paused, (resolution.due_at, paused)
+        assert resolution.due_at is not None
+        await TicketService(session, desk, now + timedelta(minutes=3)).execute(
+            ticket, Claim(SARDOR)
+        )
+        await session.commit()
+        assert (ticket.status, ticket.assignee_id) == (Status.IN_PROGRESS, SARDOR.id)

@@ -11,9 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.commands import CLIENT_COMMANDS, OPERATOR_COMMANDS
-from bot.sla import Priority
 from bot.validation import ERROR_CODES
-from bot.vocabulary import DEFAULT_TOPICS, Feedback, Kind, Status
+from bot.vocabulary import DEFAULT_TOPICS, Feedback, Kind, Priority, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = ("ru", "uz")
@@ -22,9 +21,9 @@ KEYWORDS = {
     "gettext": None,
     "t": (1,),
     "label": (1,),
-    "_button": (2,),
-    "_client_button": (3,),
-    "_notify_client": (5,),
+    "_desk_button": (3,),
+    "tell_client": (2,),
+    "tell_desk": (2,),
 }
 
 

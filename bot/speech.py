@@ -1,0 +1,165 @@
+"""Decide, commit, then speak.
+
+While an update is handled, whatever a handler says to Telegram (a reply, a pop-up, a changed
+keyboard, a prompt) is held back by a request middleware on the bot's session and said only
+after the update's transaction has committed. So no handler holds a transaction across a
+Telegram call, and no failed call can undo a decision: a reply that Telegram refuses or drops
+(429, 5xx, a timeout, anything) is queued in the durable outbox with whatever followed it, so
+it is still said, in order; a pop-up that fails in the operator group is posted there instead,
+so the operator learns what was done; a failed keyboard change is only logged.
+
+Calls that read (getChatMember for the access check, getChat, getFile, ...) pass at once:
+handlers need their answers, and they decide nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    CopyMessages,
+    ForwardMessage,
+    SendAnimation,
+    SendAudio,
+    SendContact,
+    SendDocument,
+    SendLocation,
+    SendMediaGroup,
+    SendMessage,
+    SendPhoto,
+    SendVideo,
+    SendVoice,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram.methods import Response
+
+log = logging.getLogger(__name__)
+
+# Methods that only read: they go through at once, inside the update.
+READING = frozenset(
+    {
+        "getMe",
+        "getChat",
+        "getChatMember",
+        "getChatAdministrators",
+        "getChatMemberCount",
+        "getFile",
+        "getUpdates",
+        "getWebhookInfo",
+        "getMyCommands",
+        "getForumTopicIconStickers",
+        "getUserProfilePhotos",
+    }
+)
+
+# Methods that say something new: when one fails it is queued, and so is all that follows it.
+SAYING = (
+    SendMessage,
+    CopyMessage,
+    CopyMessages,
+    ForwardMessage,
+    SendPhoto,
+    SendDocument,
+    SendVideo,
+    SendVoice,
+    SendAudio,
+    SendAnimation,
+    SendMediaGroup,
+    SendContact,
+    SendLocation,
+)
+
+
+@dataclass
+class Held:
+    """What one update has said so far, and where it was said."""
+
+    operator_chat_id: int | None
+    chat_id: int | None = None
+    thread_id: int | None = None
+    # How a pop-up that failed reads when it is posted in the operator group instead.
+    posted: Callable[[str], str] = str
+    calls: list[TelegramMethod[Any]] = field(default_factory=list)
+
+    @property
+    def in_operator_chat(self) -> bool:
+        return self.chat_id is not None and self.chat_id == self.operator_chat_id
+
+
+_held: ContextVar[Held | None] = ContextVar("held_speech", default=None)
+
+
+@contextmanager
+def holding(held: Held) -> Iterator[Held]:
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+class HoldSpeech(BaseRequestMiddleware):
+    """On the bot's session: inside an update, hold every call that says something."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        held = _held.get()
+        if held is None or method.__api_method__ in READING:
+            return await make_request(bot, method)
+        held.calls.append(method)
+        # Handlers never use what a reply returns; the call is made after the commit.
+        return None  # type: ignore[return-value]
+
+
+def install(bot: Bot) -> None:
+    if not any(isinstance(m, HoldSpeech) for m in bot.session.middleware):
+        bot.session.middleware(HoldSpeech())
+
+
+async def speak(bot: Bot, held: Held) -> list[TelegramMethod[Any]]:
+    """Say what was held, after the commit. Returns what could not be said now and is to be
+    queued in the outbox (in order)."""
+    later: list[TelegramMethod[Any]] = []
+    for method in held.calls:
+        if later and isinstance(method, SAYING):
+            later.append(method)
+            continue
+        try:
+            await bot(method)
+        except Exception as exc:  # whatever happens, the decision stands
+            log.warning("%s after the commit failed: %r", method.__api_method__, exc)
+            later.extend(_instead(method, held))
+    return later
+
+
+def _instead(method: TelegramMethod[Any], held: Held) -> list[TelegramMethod[Any]]:
+    if isinstance(method, SAYING):
+        return [method]
+    if isinstance(method, AnswerCallbackQuery) and held.in_operator_chat and method.text:
+        assert held.chat_id is not None
+        return [
+            SendMessage(
+                chat_id=held.chat_id,
+                message_thread_id=held.thread_id,
+                text=held.posted(method.text),
+            )
+        ]
+    return []
