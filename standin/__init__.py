@@ -12,7 +12,7 @@ Layers: `world` (the in-memory state and the update queue), `actions` (what user
 
 from standin.errors import ApiError
 from standin.files import Upload
-from standin.server import Call, StandIn
+from standin.server import TIMEOUT, Call, StandIn
 from standin.world import ANY_THREAD
 
-__all__ = ["ANY_THREAD", "ApiError", "Call", "StandIn", "Upload"]
+__all__ = ["ANY_THREAD", "TIMEOUT", "ApiError", "Call", "StandIn", "Upload"]

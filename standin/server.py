@@ -64,6 +64,11 @@ class Call:
         return f"{self.method}({args}) -> {outcome}"
 
 
+# A fault "status" for a call that gets no answer at all: nothing is done and the connection is
+# dropped, so the bot sees a network error, as after a timeout.
+TIMEOUT = 0
+
+
 @dataclass
 class Fault:
     method: str
@@ -79,6 +84,8 @@ class Fault:
         return self.chat_id is None or params.opt_int("chat_id") == self.chat_id
 
     def error(self) -> ApiError:
+        if self.status == TIMEOUT:
+            return ApiError(TIMEOUT, "no answer (the connection was dropped)")
         retry = self.retry_after if self.status == 429 else None
         description = self.description or default_description(self.status, retry)
         return ApiError(self.status, description, {"retry_after": retry} if retry else None)
@@ -162,7 +169,8 @@ class StandIn(Actions):
     ) -> None:
         """The next `times` calls of `method` (only for `chat_id` if given) answer this error
         and change nothing. 429 carries parameters.retry_after (aiogram: TelegramRetryAfter);
-        other statuses carry no parameters, whatever retry_after says."""
+        other statuses carry no parameters, whatever retry_after says. `status=TIMEOUT` answers
+        nothing: the connection is dropped (aiogram: TelegramNetworkError, as on a timeout)."""
         if times < 1:
             raise ValueError("times must be at least 1")
         self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
@@ -270,6 +278,9 @@ class StandIn(Actions):
         if not polling or call.result:
             self._touch()
         self.calls.append(call)
+        if call.status == TIMEOUT and request.transport is not None:
+            request.transport.close()
+            return web.Response(status=504)  # never reaches the bot
         body = {"ok": True, "result": call.result} if call.ok else call.error
         return web.json_response(body, status=call.status)
 
