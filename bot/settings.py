@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     operator_names_visible: bool = False
     # A client's message reopens a resolved request within this many hours.
     reopen_window_hours: int = Field(default=72, ge=0)
+    # An outgoing message that has failed this many tries, or has been failing this long, is
+    # given up (a dead letter) and reported to the operators.
+    outbox_max_attempts: int = Field(default=12, ge=1)
+    outbox_max_age_hours: float = Field(default=24, gt=0)
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")
