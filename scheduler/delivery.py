@@ -1,6 +1,13 @@
 """The delivery worker: sends the outbox in order per chat, paced to Telegram's limits,
-retrying what can succeed and recording what cannot. Safe to run in several processes:
-each chat's head item is leased in the database before it is sent."""
+retrying what can succeed and burying what cannot as a dead letter the operators are told of.
+
+Safe to run in several processes: each chat's head item is leased in the database before it is
+sent. The lease is short (LEASE, 30 s) and renewed before every further call an item needs
+(a topic, a card), and each call's timeout is shorter still: a worker that dies mid-item leaves
+a lease that runs out within half a minute, after which any worker (the restarted process too)
+takes the item again. What a worker decides comes from the item's own columns and the request's
+row, never from memory of earlier attempts; the only thing it caches is whether the operator
+group is a forum."""
 
 from __future__ import annotations
 
@@ -8,52 +15,79 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiogram import Bot, methods
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import ForumTopic, Message, MessageId
+from aiogram import Bot
+from aiogram.methods import CreateForumTopic, EditMessageText, GetChat, SendMessage, TelegramMethod
+from aiogram.types import ForumTopic, Message, MessageId, ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards as kb
 from bot.clock import Clock
 from bot.services.desk import Desk
-from bot.services.outgoing import CARD_KEY, PLACE_KEY, THREAD_KEY, Outgoing
+from bot.services.outgoing import Outgoing, method_of
+from bot.services.reachability import client_blocked
+from bot.vocabulary import Place, Purpose
+from scheduler.gateway import (
+    BackOff,
+    Blocked,
+    ChatMigrated,
+    Gateway,
+    GiveUp,
+    MessageGone,
+    NotModified,
+    Outcome,
+    RetryAfter,
+    Sent,
+    TopicGone,
+)
 from scheduler.pacing import Limits, Pacer
-from storage.clients import ClientRepo
+from storage.meta import get_meta, set_meta
 from storage.models import DeskMessage, OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
-from storage.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-MAX_BACKOFF = 300.0
+LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 12
+MAX_AGE = timedelta(hours=24)
+FIRST_BACKOFF = 2.0  # seconds; doubled at every try
+MAX_BACKOFF = 3600.0
+# How long the answer "is the operator group a forum" is trusted (operators may switch it).
+FORUM_TTL = 300.0
+# meta key: the id a chat was given when Telegram upgraded it to a supergroup.
+MIGRATED = "chat_migrated:"
+
+# Told when Telegram says a client blocked the bot: (session, desk, chat id, now).
+BlockedHandler = Callable[[AsyncSession, Desk, int, datetime], Awaitable[object]]
 
 
-class Retry(Exception):
-    def __init__(self, delay: float, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
+@dataclass(frozen=True)
+class Skipped:
+    """Nothing to send any more (the request is gone; a rename in a group without topics)."""
+
+    reason: str
 
 
-class Skip(Exception):
-    """Nothing to do any more (e.g. renaming a topic in a group without topics)."""
+@dataclass(frozen=True)
+class LeaseLost:
+    """Another worker has the item now (this one was too slow); it records the outcome."""
 
 
-class GiveUp(Exception):
-    """The call can never succeed (blocked, chat gone, malformed): stop retrying it."""
+Decision = Outcome | Skipped | LeaseLost
+
+
+@dataclass
+class _Attempt:
+    """One attempt at one item: lives for the attempt only, never on the worker."""
+
+    item: OutboxItem
+    calls: int = 0
+    topic_made: bool = False
 
 
 @dataclass
@@ -63,16 +97,20 @@ class DeliveryWorker:
     clock: Clock
     desk: Desk
     limits: Limits = field(default_factory=Limits)
+    max_attempts: int = MAX_ATTEMPTS
+    max_age: timedelta = MAX_AGE
+    lease: timedelta = LEASE
+    on_blocked: BlockedHandler = client_blocked
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
-    _forum: bool | None = None
-    _card_repost: set[int] = field(default_factory=set)
-    _placing: int | None = None
+    _gateway: Gateway = field(init=False)
+    _forum: tuple[bool, float] | None = None  # (is a forum, when asked): the group's shape
     _stopped: bool = False
 
     def __post_init__(self) -> None:
         self._pacer = Pacer(self.limits)
+        self._gateway = Gateway(self.bot)
 
     def wake(self) -> None:
         """Called after a commit that queued something, so it goes out at once."""
@@ -112,207 +150,246 @@ class DeliveryWorker:
         return next_pause
 
     async def deliver_head(self, chat_id: int) -> bool:
+        """Lease the chat's oldest pending item, try it once, record what happened."""
         now = self.clock.now()
         async with self.sessions() as session:
             item = await OutboxRepo(session).lease_head(
-                chat_id, worker=self.worker_id, now=now, lease=LEASE
+                chat_id, worker=self.worker_id, now=now, lease=self.lease
             )
             await session.commit()
         if item is None:
             return False
         self._pacer.take(chat_id, time.monotonic())
-        self._placing = item.ticket_id if chat_id == self.desk.operator_chat_id else None
         try:
-            method, payload = await self._resolve(item)
-            result = await self._call(method, payload)
-        except Skip as skip:
-            await self._done(item, {"skipped": str(skip)})
-            return True
-        except Retry as retry:
-            await self._reschedule(item, retry)
-            return True
-        except GiveUp as exc:
-            await self._give_up(item, str(exc))
-            return True
-        await self._done(item, result)
+            decision = await self._attempt(_Attempt(item))
+        except Exception as exc:  # placing failed in an unforeseen way: capped like the rest
+            log.exception("outbox item %s could not be tried", item.id)
+            decision = BackOff(f"{type(exc).__name__}: {exc}"[:300])
+        await self._record(item, decision)
         return True
 
-    # ---- calling Telegram
+    # ---- one attempt
 
-    async def _call(self, method: str, payload: dict[str, Any]) -> Any:
-        cls = getattr(methods, method[0].upper() + method[1:], None)
-        if cls is None:
-            raise GiveUp(f"unknown method {method}")
-        call = cls.model_validate(payload)
+    async def _attempt(self, attempt: _Attempt) -> Decision:
+        item = attempt.item
         try:
-            return await self.bot(call)
-        except TelegramRetryAfter as exc:
-            raise Retry(float(exc.retry_after), "flood control") from exc
-        except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
-            raise Retry(-1, type(exc).__name__) from exc
-        except TelegramForbiddenError as exc:
-            raise GiveUp(f"forbidden: {exc.message}") from exc
-        except TelegramBadRequest as exc:
-            return await self._bad_request(method, payload, exc)
-        except (TelegramNotFound, TelegramUnauthorizedError) as exc:
-            raise GiveUp(f"{type(exc).__name__}: {exc.message}") from exc
+            method = method_of(item)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            return GiveUp(f"the stored call cannot be built: {exc}"[:300])
+        if "chat_id" in type(method).model_fields:  # the row knows the chat (it may have moved)
+            method = method.model_copy(update={"chat_id": item.chat_id})
+        if item.place == Place.CHAT:
+            return await self._call(attempt, method)
+        decision: Decision = GiveUp("not placed")
+        for _again in range(3):  # again after the topic, then the card, was found gone
+            placed = await self._place(attempt, method)
+            if not isinstance(placed, TelegramMethod):
+                decision = placed
+            else:
+                decision = await self._call(attempt, placed)
+            if isinstance(decision, TopicGone) and not attempt.topic_made:
+                await self._forget_topic(item)
+                continue
+            if isinstance(decision, MessageGone) and item.place == Place.CARD:
+                await self._forget_card(item)
+                continue
+            break
+        if isinstance(decision, TopicGone):  # a topic made just now is gone: try later
+            return BackOff(decision.reason)
+        return decision
 
-    async def _bad_request(
-        self, method: str, payload: dict[str, Any], exc: TelegramBadRequest
-    ) -> Any:
-        text = exc.message.lower()
-        if "message is not modified" in text or "topic_not_modified" in text:
-            return True
-        if "thread not found" in text or "topic_deleted" in text or "topic_closed" in text:
-            ticket_id = self._placing
-            if ticket_id is not None:
-                await self._forget_thread(ticket_id)
-                raise Retry(0, "topic gone; recreating") from exc
-        if (
-            "message to edit not found" in text
-            and method == "editMessageText"
-            and self._placing is not None
-        ):
-            await self._forget_card(self._placing)
-            raise Retry(0, "card gone; posting it anew") from exc
-        if "reply" in text and "not found" in text and "reply_parameters" in payload:
-            retry = {k: v for k, v in payload.items() if k != "reply_parameters"}
-            return await self._call(method, retry)
-        if "can't parse entities" in text and "parse_mode" in payload:
-            # Better a plain text than a lost one.
-            retry = {k: v for k, v in payload.items() if k != "parse_mode"}
-            return await self._call(method, retry)
-        raise GiveUp(f"bad request: {exc.message}") from exc
+    async def _call(self, attempt: _Attempt, method: TelegramMethod[Any]) -> Outcome | LeaseLost:
+        if attempt.calls and not await self._renew(attempt.item):
+            return LeaseLost()
+        attempt.calls += 1
+        return await self._gateway.call(method)
+
+    async def _renew(self, item: OutboxItem) -> bool:
+        async with self.sessions() as session:
+            kept = await OutboxRepo(session).renew_lease(
+                item.id, worker=self.worker_id, now=self.clock.now(), lease=self.lease
+            )
+            await session.commit()
+        return kept
 
     # ---- placement in the operator group
 
-    async def _resolve(self, item: OutboxItem) -> tuple[str, dict[str, Any]]:
+    async def _place(
+        self, attempt: _Attempt, method: TelegramMethod[Any]
+    ) -> TelegramMethod[Any] | Decision:
         """Fill in what was unknown when the item was queued: the request's topic, its card."""
-        method, payload = item.method, dict(item.payload)
-        place = payload.pop(PLACE_KEY, None)
-        card_of = payload.pop(CARD_KEY, None)
-        thread_of = payload.pop(THREAD_KEY, None)
-        ticket_id = place or card_of or thread_of
-        if ticket_id is None:
-            return method, payload
+        item = attempt.item
+        if item.ticket_id is None:
+            return GiveUp(f"an item placed at the request's {item.place} has no request")
         async with self.sessions() as session:
-            ticket = await session.get(Ticket, int(ticket_id))
+            ticket = await session.get(Ticket, item.ticket_id)
             if ticket is None:
-                raise Skip("request gone")
-            forum = await self._is_forum()
-            if thread_of is not None:
-                if not forum or ticket.thread_id is None:
-                    raise Skip("no topic to rename")
-                payload["message_thread_id"] = ticket.thread_id
-                ticket.topic_title = payload.get("name")
-                await session.commit()
-                return method, payload
-            if card_of is not None and ticket.card_message_id is not None:
-                payload["message_id"] = ticket.card_message_id
-                return method, payload
-            if card_of is not None:
-                # The card is gone with its topic (or was never posted): post it anew.
-                method = "sendMessage"
-                self._card_repost.add(item.id)
-            if forum:
-                thread_id = ticket.thread_id or await self._create_topic(
-                    session, ticket, with_card=item.purpose != "card"
-                )
-                payload["message_thread_id"] = thread_id
-            elif (
-                item.purpose not in ("card", "card_edit")
-                and ticket.card_message_id
-                and "reply_parameters" not in payload
-            ):
-                payload["reply_parameters"] = {
-                    "message_id": ticket.card_message_id,
-                    "allow_sending_without_reply": True,
-                }
-        return method, payload
+                return Skipped("the request is gone")
+            thread_id, card_id = ticket.thread_id, ticket.card_message_id
+        forum = await self._is_forum(attempt)
+        if not isinstance(forum, bool):
+            return forum
+        if item.place == Place.TOPIC:
+            if not forum or thread_id is None:
+                return Skipped("no topic to rename")
+            return method.model_copy(update={"message_thread_id": thread_id})
+        if item.place == Place.CARD:
+            if card_id is not None:
+                return method.model_copy(update={"message_id": card_id})
+            anew = _card_anew(method)  # not posted, or gone with its topic
+            if anew is None:
+                return Skipped("no card to edit")
+            method = anew
+        is_card = item.place == Place.CARD or item.purpose == Purpose.CARD
+        if not forum:
+            if not is_card and card_id is not None and _unset(method, "reply_parameters"):
+                reply = ReplyParameters(message_id=card_id, allow_sending_without_reply=True)
+                method = method.model_copy(update={"reply_parameters": reply})
+            return method
+        if thread_id is None:
+            created = await self._create_topic(attempt, item.ticket_id)
+            if not isinstance(created, int):
+                return created
+            thread_id = created
+        if not is_card and card_id is None:
+            # A topic made anew (the old one was deleted) gets the card first.
+            failed = await self._post_card(attempt, item.ticket_id, thread_id)
+            if failed is not None:
+                return failed
+        if "message_thread_id" in type(method).model_fields:
+            method = method.model_copy(update={"message_thread_id": thread_id})
+        return method
 
-    async def _is_forum(self) -> bool:
-        if self._forum is None:
-            chat_id = self.desk.operator_chat_id
-            if chat_id is None:
-                return False
-            try:
-                chat = await self.bot.get_chat(chat_id)
-            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
-                raise Retry(-1, "getChat failed") from exc
-            except (TelegramBadRequest, TelegramForbiddenError) as exc:
-                raise GiveUp(f"operator chat unreachable: {exc.message}") from exc
-            self._forum = bool(chat.is_forum)
-        return self._forum
+    async def _is_forum(self, attempt: _Attempt) -> bool | Decision:
+        chat_id = self.desk.operator_chat_id
+        if chat_id is None:
+            return False
+        if self._forum is not None and time.monotonic() - self._forum[1] < FORUM_TTL:
+            return self._forum[0]
+        outcome = await self._call(attempt, GetChat(chat_id=chat_id))
+        if not isinstance(outcome, Sent):
+            return outcome
+        is_forum = bool(getattr(outcome.result, "is_forum", False))
+        self._forum = (is_forum, time.monotonic())
+        return is_forum
 
-    async def _create_topic(self, session: AsyncSession, ticket: Ticket, *, with_card: bool) -> int:
-        """One topic per request. The worker holds the lease on the operator chat's head item,
-        so no other worker is creating a topic for the same request at this moment. A topic
-        made anew (the old one was deleted) gets the card first, so operators see the request."""
-        title = self.desk.renderer.topic_title(ticket)
-        topic = await self._call(
-            "createForumTopic", {"chat_id": self.desk.operator_chat_id, "name": title}
-        )
+    async def _create_topic(self, attempt: _Attempt, ticket_id: int) -> int | Decision:
+        """One topic per request: its id is committed the moment Telegram gives it, before
+        anything else is sent, so a failure on the next call never makes a second topic. The
+        worker holds the operator chat's head item, so nobody else is making one now."""
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            title = self.desk.renderer.topic_title(ticket)
+        chat_id = attempt.item.chat_id
+        outcome = await self._call(attempt, CreateForumTopic(chat_id=chat_id, name=title))
+        if not isinstance(outcome, Sent):
+            return outcome
+        topic = outcome.result
         if not isinstance(topic, ForumTopic):
-            raise GiveUp("createForumTopic returned no topic")
-        ticket.thread_id = topic.message_thread_id
-        ticket.topic_title = title
-        if with_card:
-            card = await self._call(
-                "sendMessage",
-                {
-                    "chat_id": self.desk.operator_chat_id,
-                    "message_thread_id": topic.message_thread_id,
-                    "text": self.desk.renderer.card(ticket).html,
-                    "parse_mode": "HTML",
-                    "reply_markup": kb.card(self.desk.renderer, ticket).model_dump(
-                        exclude_none=True
-                    ),
-                },
-            )
-            ticket.card_message_id = _first_message_id(card)
-            if ticket.card_message_id is not None and self.desk.operator_chat_id is not None:
-                session.add(
-                    DeskMessage(
-                        chat_id=self.desk.operator_chat_id,
-                        message_id=ticket.card_message_id,
-                        ticket_id=ticket.id,
-                    )
-                )
-        await session.commit()
+            return BackOff("createForumTopic answered without a topic")
+        attempt.topic_made = True
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            ticket.thread_id = topic.message_thread_id
+            ticket.topic_title = title
+            ticket.card_message_id = None
+            await session.commit()
+            log.info("request %s has a new topic %s", ticket.number, topic.message_thread_id)
         return topic.message_thread_id
 
-    async def _forget_thread(self, ticket_id: int) -> None:
+    async def _post_card(
+        self, attempt: _Attempt, ticket_id: int, thread_id: int
+    ) -> Decision | None:
+        chat_id = attempt.item.chat_id
         async with self.sessions() as session:
             ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            card = SendMessage(
+                chat_id=chat_id,
+                message_thread_id=thread_id,
+                text=self.desk.renderer.card(ticket).html,
+                parse_mode="HTML",
+                reply_markup=kb.card(self.desk.renderer, ticket),
+            )
+        outcome = await self._call(attempt, card)
+        if not isinstance(outcome, Sent):
+            return outcome
+        message_id = _first_message_id(outcome.result)
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            ticket.card_message_id = message_id
+            if message_id is not None:
+                await session.merge(
+                    DeskMessage(chat_id=chat_id, message_id=message_id, ticket_id=ticket_id)
+                )
+            await session.commit()
+        return None
+
+    async def _forget_topic(self, item: OutboxItem) -> None:
+        self._forum = None  # the group may have stopped being a forum
+        if item.ticket_id is None:
+            return
+        async with self.sessions() as session:
+            ticket = await session.get(Ticket, item.ticket_id)
             if ticket is not None and ticket.thread_id is not None:
-                log.warning("topic of request %s is gone; a new one will be created", ticket.number)
+                log.warning("the topic of request %s is gone; a new one is made", ticket.number)
                 ticket.thread_id = None
-                ticket.card_message_id = None
+                ticket.card_message_id = None  # it was in the topic
                 await session.commit()
 
-    async def _forget_card(self, ticket_id: int) -> None:
+    async def _forget_card(self, item: OutboxItem) -> None:
+        if item.ticket_id is None:
+            return
         async with self.sessions() as session:
-            ticket = await session.get(Ticket, ticket_id)
-            if ticket is not None:
+            ticket = await session.get(Ticket, item.ticket_id)
+            if ticket is not None and ticket.card_message_id is not None:
+                log.warning("the card of request %s is gone; it is posted anew", ticket.number)
                 ticket.card_message_id = None
                 await session.commit()
 
     # ---- recording the outcome
 
-    async def _done(self, item: OutboxItem, result: Any) -> None:
-        now = self.clock.now()
+    async def _record(self, item: OutboxItem, decision: Decision) -> None:
+        if isinstance(decision, LeaseLost):
+            log.warning("outbox item %s was taken over by another worker", item.id)
+            return
         async with self.sessions() as session:
-            row = await session.get(OutboxItem, item.id)
+            row = await session.get(OutboxItem, item.id, populate_existing=True)
             assert row is not None
-            row.status = "sent"
-            row.sent_at = now
-            row.attempts += 1
-            row.locked_until = None
-            row.result = _summarize(result)
-            await self._after_sent(session, row, result)
+            await self._apply(session, row, decision)
             await session.commit()
 
+    async def _apply(self, session: AsyncSession, row: OutboxItem, decision: Decision) -> None:
+        now = self.clock.now()
+        repo = OutboxRepo(session)
+        if isinstance(decision, Sent):
+            repo.mark_sent(row, now=now, result=_summarize(decision.result))
+            await self._after_sent(session, row, decision.result)
+        elif isinstance(decision, NotModified):
+            repo.mark_sent(row, now=now, result={"not_modified": True})
+        elif isinstance(decision, Skipped):
+            repo.mark_sent(row, now=now, result={"skipped": decision.reason})
+        elif isinstance(decision, RetryAfter):
+            await self._retry(session, row, decision.seconds, "flood control", now)
+        elif isinstance(decision, BackOff | TopicGone):
+            delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2.0**row.attempts)
+            await self._retry(session, row, delay, decision.reason, now)
+        elif isinstance(decision, ChatMigrated):
+            await self._migrated(session, row, decision.new_chat_id, now)
+        elif isinstance(decision, Blocked):
+            await self._bury(session, row, decision.reason, now, blocked=True)
+        elif isinstance(decision, GiveUp | MessageGone):
+            await self._bury(session, row, decision.reason, now)
+
     async def _after_sent(self, session: AsyncSession, row: OutboxItem, result: Any) -> None:
+        if row.place == Place.TOPIC and row.ticket_id is not None:
+            ticket = await session.get(Ticket, row.ticket_id)
+            if ticket is not None:
+                ticket.topic_title = row.payload.get("name")
+            return
         first_id = _first_message_id(result)
         if first_id is None:
             return
@@ -321,74 +398,124 @@ class DeliveryWorker:
                 await session.merge(
                     DeskMessage(chat_id=row.chat_id, message_id=message_id, ticket_id=row.ticket_id)
                 )
-        reposted = row.id in self._card_repost
-        self._card_repost.discard(row.id)
-        if (row.purpose == "card" or reposted) and row.ticket_id is not None:
+        if (row.place == Place.CARD or row.purpose == Purpose.CARD) and row.ticket_id is not None:
             ticket = await session.get(Ticket, row.ticket_id)
             if ticket is not None:
                 ticket.card_message_id = first_id
-        if row.purpose.startswith("relay") and row.ref_id is not None:
+        if row.purpose in (Purpose.RELAY_TO_DESK, Purpose.RELAY_TO_CLIENT) and row.ref_id:
             message = await session.get(TicketMessage, row.ref_id)
             if message is not None:
                 message.relay_chat_id = row.chat_id
                 message.relay_message_id = first_id
 
-    async def _reschedule(self, item: OutboxItem, retry: Retry) -> None:
-        async with self.sessions() as session:
-            row = await session.get(OutboxItem, item.id)
-            assert row is not None
-            row.attempts += 1
-            delay = retry.delay if retry.delay >= 0 else min(MAX_BACKOFF, 2.0**row.attempts)
-            row.not_before = self.clock.now() + timedelta(seconds=delay)
-            row.locked_until = None
-            row.last_error = str(retry)[:500]
-            await session.commit()
+    async def _retry(
+        self, session: AsyncSession, row: OutboxItem, delay: float, reason: str, now: datetime
+    ) -> None:
+        tries = row.attempts + 1
+        if tries >= self.max_attempts or now - row.created_at >= self.max_age:
+            await self._bury(session, row, f"{reason} (given up after {tries} tries)", now)
+            return
+        OutboxRepo(session).retry_at(row, when=now + timedelta(seconds=delay), error=reason)
         log.warning(
-            "outbox item %s (%s) will be retried in %.1f s: %s", item.id, item.method, delay, retry
+            "outbox item %s (%s) will be retried in %.1f s: %s", row.id, row.method, delay, reason
         )
 
-    async def _give_up(self, item: OutboxItem, reason: str) -> None:
-        now = self.clock.now()
-        async with self.sessions() as session:
-            row = await session.get(OutboxItem, item.id)
-            assert row is not None
-            row.status = "failed"
-            row.attempts += 1
-            row.locked_until = None
-            row.last_error = reason[:500]
-            if reason.startswith("forbidden") and row.chat_id > 0:
-                await self._client_unreachable(session, row, now)
-            await session.commit()
-        log.error("outbox item %s (%s) failed for good: %s", item.id, item.method, reason)
-        self.wake()
-
-    async def _client_unreachable(
-        self, session: AsyncSession, row: OutboxItem, now: datetime
+    async def _bury(
+        self,
+        session: AsyncSession,
+        row: OutboxItem,
+        reason: str,
+        now: datetime,
+        *,
+        blocked: bool = False,
     ) -> None:
-        """A client who blocked the bot: note it on their open requests and tell the desk once."""
-        client = await ClientRepo(session).by_telegram_id(row.chat_id)
-        if client is None:
+        """A dead letter: it leaves its chat's queue (the next item goes) and the operators are
+        told once; a client who blocked the bot is the reachability service's business."""
+        OutboxRepo(session).mark_dead(row, error=reason)
+        log.error("outbox item %s (%s) is a dead letter: %s", row.id, row.method, reason)
+        self.wake()
+        if blocked:
+            await self.on_blocked(session, self.desk, row.chat_id, now)
             return
-        client.blocked_bot = True
+        desk_chat = self.desk.operator_chat_id
+        if desk_chat is None or row.purpose == Purpose.DEAD_LETTER or row.chat_id == desk_chat:
+            return  # nowhere to report it, or the report itself would be what failed
+        await self._report(session, row, reason, now)
+
+    async def _report(
+        self, session: AsyncSession, row: OutboxItem, reason: str, now: datetime
+    ) -> None:
         out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
-        lang = self.desk.renderer.desk_language
-        for ticket in await TicketRepo(session).open_for_client(client.id):
-            if ticket.client_unreachable:
-                continue
-            ticket.client_unreachable = True
-            out.to_desk(
-                ticket,
-                self.desk.renderer.t("desk.client_blocked", lang, number=ticket.number),
-                purpose="notice",
+        renderer, lang = self.desk.renderer, self.desk.renderer.desk_language
+        ticket = await session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        if ticket is not None:
+            text = renderer.t("desk.dead_letter", lang, number=ticket.number, reason=reason)
+            out.to_desk(ticket, text, purpose=Purpose.DEAD_LETTER, ref_id=row.id)
+        elif self.desk.operator_chat_id is not None:
+            text = renderer.t("desk.dead_letter_chat", lang, chat=row.chat_id, reason=reason)
+            out.to_chat(
+                self.desk.operator_chat_id, text, purpose=Purpose.DEAD_LETTER, ref_id=row.id
             )
+
+    async def _migrated(
+        self, session: AsyncSession, row: OutboxItem, new_chat_id: int, now: datetime
+    ) -> None:
+        """The group became a supergroup: its pending items, the desk's chat and the record
+        of it move to the new id, and the item is tried again at once."""
+        old_chat_id = row.chat_id
+        if old_chat_id > 0 or old_chat_id == new_chat_id:  # about another chat of the call
+            await self._bury(session, row, f"chat migrated to {new_chat_id}", now)
+            return
+        moved = await OutboxRepo(session).move_chat(old_chat_id, new_chat_id)
+        await set_meta(session, f"{MIGRATED}{old_chat_id}", str(new_chat_id))
+        row.chat_id = new_chat_id
+        if self.desk.operator_chat_id == old_chat_id:
+            self.desk.operator_chat.id = new_chat_id
+            self._forum = None
+        log.warning("chat %s is now %s; %s pending items moved", old_chat_id, new_chat_id, moved)
+        await self._retry(session, row, 0, f"chat migrated to {new_chat_id}", now)
+
+
+async def load_operator_chat(sessions: async_sessionmaker[AsyncSession], desk: Desk) -> int | None:
+    """At start: the operator group's current id, following the upgrades to a supergroup that
+    delivery recorded (the configured id may be the old group's). Updates the desk and
+    returns the id."""
+    chat_id = desk.operator_chat_id
+    if chat_id is None:
+        return None
+    seen: set[int] = set()
+    async with sessions() as session:
+        while chat_id not in seen:
+            seen.add(chat_id)
+            moved = await get_meta(session, f"{MIGRATED}{chat_id}")
+            if moved is None:
+                break
+            chat_id = int(moved)
+    if chat_id != desk.operator_chat_id:
+        log.info("the operator group %s is now %s", desk.operator_chat_id, chat_id)
+        desk.operator_chat.id = chat_id
+    return chat_id
+
+
+def _unset(method: TelegramMethod[Any], name: str) -> bool:
+    return name in type(method).model_fields and getattr(method, name) is None
+
+
+def _card_anew(edit: TelegramMethod[Any]) -> SendMessage | None:
+    """An edit of a card that is not there becomes the card posted anew."""
+    if not isinstance(edit, EditMessageText) or edit.chat_id is None or edit.text is None:
+        return None
+    kept = ("parse_mode", "entities", "link_preview_options", "reply_markup")
+    return SendMessage(
+        chat_id=edit.chat_id,
+        text=edit.text,
+        **{name: getattr(edit, name) for name in kept if name in edit.model_fields_set},
+    )
 
 
 def _first_message_id(result: Any) -> int | None:
-    if isinstance(result, Message | MessageId):
-        return result.message_id
-    if isinstance(result, list) and result and isinstance(result[0], Message | MessageId):
-        return result[0].message_id
-    return None
+    ids = _all_message_ids(result)
+    return ids[0] if ids else None
 
 
 def _all_message_ids(result: Any) -> list[int]:
@@ -398,12 +525,10 @@ def _all_message_ids(result: Any) -> list[int]:
 
 def _summarize(result: Any) -> dict[str, Any]:
     if isinstance(result, list):
-        return {"message_ids": [r.message_id for r in result if isinstance(r, Message | MessageId)]}
+        return {"message_ids": _all_message_ids(result)}
     first = _first_message_id(result)
     if first is not None:
         return {"message_id": first}
     if isinstance(result, ForumTopic):
         return {"message_thread_id": result.message_thread_id}
-    if isinstance(result, dict):
-        return result
     return {"ok": bool(result)}

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.vocabulary import ActorKind, Direction, Priority, Status
+from bot.vocabulary import ActorKind, Direction, OutboxStatus, Place, Priority, Purpose, Status
 from storage.types import StrEnumType, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -176,21 +176,28 @@ class TicketEvent(Base):
 
 
 class OutboxItem(Base):
-    """One Bot API call the bot owes someone; written in the transaction that causes it."""
+    """One Bot API call the bot owes someone; written in the transaction that causes it. The
+    payload is an aiogram method object serialised by aiogram; where in the operator group it
+    belongs (the request's topic, its card) is the `place`, resolved when it is sent."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "chat_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    method: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(40))  # the Bot API method, e.g. "sendMessage"
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ticket_id: Mapped[int | None] = mapped_column(Integer)
-    purpose: Mapped[str] = mapped_column(String(30), default="notice")
+    purpose: Mapped[Purpose] = mapped_column(StrEnumType(Purpose, 30), default=Purpose.NOTICE)
+    place: Mapped[Place] = mapped_column(
+        StrEnumType(Place, 10), default=Place.CHAT, server_default=Place.CHAT.value
+    )
     ref_id: Mapped[int | None] = mapped_column(Integer)  # e.g. the ticket_messages row relayed
     # Messages of one album join the pending item with the same key, to travel together.
     group_key: Mapped[str | None] = mapped_column(String(120), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|sent|failed
+    status: Mapped[OutboxStatus] = mapped_column(
+        StrEnumType(OutboxStatus, 10), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
     locked_until: Mapped[datetime | None]

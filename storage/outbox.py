@@ -1,4 +1,8 @@
-"""The durable outbox: every message the bot sends on its own initiative is a row here first."""
+"""The durable outbox: every message the bot sends on its own initiative is a row here first.
+
+Rows are leased one chat head at a time: a worker takes the oldest pending item of a chat for a
+short lease, calls Telegram, then records the outcome and releases it. A worker that dies
+mid-item holds nothing longer than its lease; the next worker takes the item then."""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem
+
+PENDING = OutboxStatus.PENDING
 
 
 class OutboxRepo:
@@ -23,20 +30,26 @@ class OutboxRepo:
         payload: dict[str, Any],
         *,
         now: datetime,
-        purpose: str = "notice",
+        purpose: Purpose | str = Purpose.NOTICE,
+        place: Place = Place.CHAT,
         ticket_id: int | None = None,
         ref_id: int | None = None,
+        group_key: str | None = None,
+        not_before: datetime | None = None,
     ) -> OutboxItem:
+        """A raw row; use cases queue typed method objects through bot.services.outgoing."""
         item = OutboxItem(
             chat_id=chat_id,
             method=method,
             payload=payload,
-            purpose=purpose,
+            purpose=Purpose(purpose),
+            place=Place(place),
             ticket_id=ticket_id,
             ref_id=ref_id,
-            status="pending",
+            group_key=group_key,
+            status=PENDING,
             attempts=0,
-            not_before=now,
+            not_before=not_before or now,
             created_at=now,
         )
         self.session.add(item)
@@ -46,7 +59,7 @@ class OutboxRepo:
         """Chats whose oldest pending item may be sent now and is not leased by a worker."""
         head = (
             select(OutboxItem.chat_id, func.min(OutboxItem.id).label("head"))
-            .where(OutboxItem.status == "pending")
+            .where(OutboxItem.status == PENDING)
             .group_by(OutboxItem.chat_id)
             .subquery()
         )
@@ -68,7 +81,7 @@ class OutboxRepo:
         """Take the oldest pending item of a chat for this worker, or None if someone has it."""
         head_id = await self.session.scalar(
             select(func.min(OutboxItem.id)).where(
-                OutboxItem.chat_id == chat_id, OutboxItem.status == "pending"
+                OutboxItem.chat_id == chat_id, OutboxItem.status == PENDING
             )
         )
         if head_id is None:
@@ -78,7 +91,7 @@ class OutboxRepo:
             .where(
                 and_(
                     OutboxItem.id == head_id,
-                    OutboxItem.status == "pending",
+                    OutboxItem.status == PENDING,
                     OutboxItem.not_before <= now,
                     or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
                 )
@@ -89,22 +102,72 @@ class OutboxRepo:
             return None
         return await self.session.get(OutboxItem, head_id, populate_existing=True)
 
+    async def renew_lease(
+        self, item_id: int, *, worker: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Keep an item while one attempt makes several calls; False if the lease was lost."""
+        renewed = await self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.status == PENDING,
+                OutboxItem.locked_by == worker,
+            )
+            .values(locked_until=now + lease)
+        )
+        return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+    def mark_sent(self, item: OutboxItem, *, now: datetime, result: dict[str, Any] | None) -> None:
+        item.status = OutboxStatus.SENT
+        item.sent_at = now
+        item.attempts += 1
+        item.result = result
+        item.locked_until = item.locked_by = None
+
+    def retry_at(self, item: OutboxItem, *, when: datetime, error: str) -> None:
+        item.attempts += 1
+        item.not_before = when
+        item.last_error = error[:500]
+        item.locked_until = item.locked_by = None
+
+    def mark_dead(self, item: OutboxItem, *, error: str) -> None:
+        """A dead letter: out of its chat's queue for good, the reason kept."""
+        item.status = OutboxStatus.DEAD
+        item.attempts += 1
+        item.last_error = error[:500]
+        item.locked_until = item.locked_by = None
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Pending items of a chat that became another (a group upgraded to a supergroup)."""
+        moved = await self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.chat_id == old_chat_id, OutboxItem.status == PENDING)
+            .values(chat_id=new_chat_id)
+        )
+        return int(moved.rowcount or 0)  # type: ignore[attr-defined]
+
     async def pending_count(self) -> int:
         return int(
             await self.session.scalar(
-                select(func.count(OutboxItem.id)).where(OutboxItem.status == "pending")
+                select(func.count(OutboxItem.id)).where(OutboxItem.status == PENDING)
             )
             or 0
         )
 
     async def next_due(self) -> datetime | None:
         return await self.session.scalar(
-            select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")
+            select(func.min(OutboxItem.not_before)).where(OutboxItem.status == PENDING)
         )
 
 
-async def pending_group(session: AsyncSession, group_key: str) -> OutboxItem | None:
-    """The still-unsent item that messages of one album join."""
-    return await session.scalar(
-        select(OutboxItem).where(OutboxItem.group_key == group_key, OutboxItem.status == "pending")
+async def pending_group(
+    session: AsyncSession, group_key: str, *, now: datetime | None = None
+) -> OutboxItem | None:
+    """The still-unsent item that messages of one album join; given `now`, not one that a
+    worker is sending at this moment (a message joining it then would be lost)."""
+    query = select(OutboxItem).where(
+        OutboxItem.group_key == group_key, OutboxItem.status == PENDING
     )
+    if now is not None:
+        query = query.where(or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
+    return await session.scalar(query)

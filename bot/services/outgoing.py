@@ -1,26 +1,112 @@
-"""The one delivery path: every message the bot sends on its own initiative is written to the
-outbox in the same transaction as the change that causes it; the delivery worker sends it."""
+"""The one delivery path: every message the bot sends on its own initiative is an aiogram method
+object (SendMessage, CopyMessage, EditMessageText, ...) written to the outbox, serialised by
+aiogram, in the same transaction as the change that causes it; the delivery worker sends it.
+
+Where a message belongs is the item's `place`, resolved when it is sent: CHAT as addressed;
+DESK the request's place in the operator group (its forum topic, or a reply to its card); CARD
+the request's card (an edit; a card not posted or gone is posted anew); TOPIC the request's forum
+topic (a rename; skipped without topics). What is unknown when queued is a placeholder (0)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
+from aiogram import methods
+from aiogram.client.default import Default
+from aiogram.methods import (
+    CopyMessage,
+    CopyMessages,
+    EditForumTopic,
+    EditMessageText,
+    SendMessage,
+    TelegramMethod,
+)
 from aiogram.types import InlineKeyboardMarkup
+from pydantic_core import to_jsonable_python
 
-from storage.models import Ticket, TicketMessage
+from bot.vocabulary import Place, Purpose
+from storage.models import OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
 
-# Payload key resolved by the worker at send time: where in the operator group this request
-# lives (its forum topic, or a reply to its card), which may not exist yet when enqueued.
-PLACE_KEY = "$ticket_place"
-# Resolved at send time to the request's card message (an edit of a card not yet posted, or
-# lost with its topic, posts a new card instead).
-CARD_KEY = "$card_of"
-# Resolved at send time to the request's forum topic; skipped in a group without topics.
-THREAD_KEY = "$thread_of"
+# A value filled in when the item is sent (the request's forum topic).
+UNKNOWN_YET = 0
+
+
+@cache
+def method_classes() -> dict[str, type[TelegramMethod[Any]]]:
+    """aiogram's method classes by their Bot API name ("sendMessage" -> SendMessage)."""
+    found: dict[str, type[TelegramMethod[Any]]] = {}
+    for name in methods.__all__:
+        cls = getattr(methods, name)
+        if isinstance(cls, type) and issubclass(cls, TelegramMethod) and cls is not TelegramMethod:
+            found[cls.__api_method__] = cls
+    return found
+
+
+def load_method(name: str, payload: dict[str, Any]) -> TelegramMethod[Any]:
+    """The method object a stored item describes; ValueError if it cannot be built."""
+    cls = method_classes().get(name)
+    if cls is None:
+        raise ValueError(f"unknown Bot API method {name!r}")
+    return cls.model_validate(payload)
+
+
+def dump_method(method: TelegramMethod[Any]) -> dict[str, Any]:
+    """aiogram's serialisation of a method object, checked to come back equal: what cannot be
+    stored and rebuilt fails here, when it is queued, not when it is sent.
+
+    Fields left to the bot's defaults (aiogram's `Default(...)` sentinels: parse_mode,
+    link_preview_options, protect_content, also inside nested objects) are not stored, so they
+    are resolved when sent; an explicit None for such a field means "none" and is kept."""
+    if method.model_extra:
+        raise ValueError(f"{type(method).__name__} has no fields {sorted(method.model_extra)}")
+    explicit = {
+        name for name in method.model_fields_set if not isinstance(getattr(method, name), Default)
+    }
+    payload = to_jsonable_python(
+        _without_defaults(method.model_dump(include=explicit, exclude_none=True))
+    )
+    fields = type(method).model_fields
+    for name in explicit:
+        if getattr(method, name) is None and isinstance(fields[name].default, Default):
+            payload[name] = None
+    if load_method(method.__api_method__, payload) != method:
+        raise ValueError(f"{type(method).__name__} does not survive its serialisation")
+    return payload
+
+
+def _without_defaults(value: Any) -> Any:
+    """Nested objects carry sentinels too (ReplyParameters.quote_parse_mode, ...)."""
+    if isinstance(value, dict):
+        return {k: _without_defaults(v) for k, v in value.items() if not isinstance(v, Default)}
+    if isinstance(value, list):
+        return [_without_defaults(v) for v in value]
+    return value
+
+
+def method_of(item: OutboxItem) -> TelegramMethod[Any]:
+    return load_method(item.method, item.payload)
+
+
+def rewrite(item: OutboxItem, method: TelegramMethod[Any]) -> None:
+    """Replace a still pending item's call (an album gathering its messages)."""
+    item.method = method.__api_method__
+    item.payload = dump_method(method)
+
+
+def _chat_id_of(method: TelegramMethod[Any]) -> int:
+    chat_id = getattr(method, "chat_id", None)
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        raise ValueError(f"{type(method).__name__} needs a numeric chat_id to be queued")
+    return chat_id
+
+
+def _html(html: bool) -> dict[str, Any]:
+    return {"parse_mode": "HTML"} if html else {}
 
 
 @dataclass
@@ -29,27 +115,47 @@ class Outgoing:
     operator_chat_id: int | None
     now: datetime
 
+    def queue(
+        self,
+        method: TelegramMethod[Any],
+        *,
+        purpose: Purpose | str,
+        place: Place = Place.CHAT,
+        ticket_id: int | None = None,
+        ref_id: int | None = None,
+        group_key: str | None = None,
+        delay: timedelta | None = None,
+    ) -> OutboxItem:
+        """Queue one Bot API call; it is sent after the transaction commits."""
+        place = Place(place)
+        if place != Place.CHAT and ticket_id is None:
+            raise ValueError(f"a message placed at the request's {place} needs the request")
+        return self.outbox.add(
+            _chat_id_of(method),
+            method.__api_method__,
+            dump_method(method),
+            now=self.now,
+            purpose=Purpose(purpose),
+            place=place,
+            ticket_id=ticket_id,
+            ref_id=ref_id,
+            group_key=group_key,
+            not_before=self.now + delay if delay else None,
+        )
+
     def to_chat(
         self,
         chat_id: int,
         text: str,
         *,
-        purpose: str,
+        purpose: Purpose | str,
         ticket_id: int | None = None,
         reply_markup: InlineKeyboardMarkup | None = None,
         html: bool = False,
         ref_id: int | None = None,
-    ) -> None:
-        payload: dict[str, Any] = {"chat_id": chat_id, "text": text}
-        if html:
-            payload["parse_mode"] = "HTML"
-        if reply_markup is not None:
-            payload["reply_markup"] = reply_markup.model_dump(exclude_none=True)
-        self.outbox.add(
-            chat_id,
-            "sendMessage",
-            payload,
-            now=self.now,
+    ) -> OutboxItem:
+        return self.queue(
+            SendMessage(chat_id=chat_id, text=text, reply_markup=reply_markup, **_html(html)),
             purpose=purpose,
             ticket_id=ticket_id,
             ref_id=ref_id,
@@ -60,59 +166,50 @@ class Outgoing:
         ticket: Ticket,
         text: str,
         *,
-        purpose: str,
+        purpose: Purpose | str,
         reply_markup: InlineKeyboardMarkup | None = None,
         html: bool = False,
         ref_id: int | None = None,
-    ) -> None:
+    ) -> OutboxItem | None:
+        """Into the request's place in the operator group."""
         if self.operator_chat_id is None:
-            return
-        payload: dict[str, Any] = {"chat_id": self.operator_chat_id, "text": text}
-        payload[PLACE_KEY] = ticket.id
-        if html:
-            payload["parse_mode"] = "HTML"
-        if reply_markup is not None:
-            payload["reply_markup"] = reply_markup.model_dump(exclude_none=True)
-        self.outbox.add(
-            self.operator_chat_id,
-            "sendMessage",
-            payload,
-            now=self.now,
+            return None
+        return self.queue(
+            SendMessage(
+                chat_id=self.operator_chat_id, text=text, reply_markup=reply_markup, **_html(html)
+            ),
             purpose=purpose,
+            place=Place.DESK,
             ticket_id=ticket.id,
             ref_id=ref_id,
         )
 
-    def refresh_card(self, ticket: Ticket, text: str, reply_markup: InlineKeyboardMarkup) -> None:
+    def refresh_card(
+        self, ticket: Ticket, text: str, reply_markup: InlineKeyboardMarkup
+    ) -> OutboxItem | None:
         if self.operator_chat_id is None:
-            return
-        payload: dict[str, Any] = {
-            "chat_id": self.operator_chat_id,
-            "text": text,
-            "parse_mode": "HTML",
-            "reply_markup": reply_markup.model_dump(exclude_none=True),
-            CARD_KEY: ticket.id,
-        }
-        self.outbox.add(
-            self.operator_chat_id,
-            "editMessageText",
-            payload,
-            now=self.now,
-            purpose="card_edit",
+            return None
+        return self.queue(
+            EditMessageText(
+                chat_id=self.operator_chat_id,
+                text=text,
+                parse_mode="HTML",
+                reply_markup=reply_markup,
+            ),
+            purpose=Purpose.CARD_EDIT,
+            place=Place.CARD,
             ticket_id=ticket.id,
         )
 
-    def retitle_topic(self, ticket: Ticket, title: str) -> None:
+    def retitle_topic(self, ticket: Ticket, title: str) -> OutboxItem | None:
         if self.operator_chat_id is None:
-            return
-        payload: dict[str, Any] = {"chat_id": self.operator_chat_id, "name": title}
-        payload[THREAD_KEY] = ticket.id
-        self.outbox.add(
-            self.operator_chat_id,
-            "editForumTopic",
-            payload,
-            now=self.now,
-            purpose="topic_title",
+            return None
+        return self.queue(
+            EditForumTopic(
+                chat_id=self.operator_chat_id, message_thread_id=UNKNOWN_YET, name=title
+            ),
+            purpose=Purpose.TOPIC_TITLE,
+            place=Place.TOPIC,
             ticket_id=ticket.id,
         )
 
@@ -122,27 +219,23 @@ class Outgoing:
             return
         for group in group_albums(messages):
             first = group[0]
+            method: CopyMessage | CopyMessages
             if len(group) == 1:
-                method = "copyMessage"
-                payload: dict[str, Any] = {
-                    "chat_id": self.operator_chat_id,
-                    "from_chat_id": first.chat_id,
-                    "message_id": first.message_id,
-                }
+                method = CopyMessage(
+                    chat_id=self.operator_chat_id,
+                    from_chat_id=first.chat_id,
+                    message_id=first.message_id,
+                )
             else:
-                method = "copyMessages"
-                payload = {
-                    "chat_id": self.operator_chat_id,
-                    "from_chat_id": first.chat_id,
-                    "message_ids": [m.message_id for m in group],
-                }
-            payload[PLACE_KEY] = ticket.id
-            self.outbox.add(
-                self.operator_chat_id,
+                method = CopyMessages(
+                    chat_id=self.operator_chat_id,
+                    from_chat_id=first.chat_id,
+                    message_ids=[m.message_id for m in group],
+                )
+            self.queue(
                 method,
-                payload,
-                now=self.now,
-                purpose="relay_to_desk",
+                purpose=Purpose.RELAY_TO_DESK,
+                place=Place.DESK,
                 ticket_id=ticket.id,
                 ref_id=first.id,
             )

@@ -52,7 +52,7 @@ async def test_a_client_who_blocked_the_bot(harness: Harness) -> None:
     await operator.write("Ответ", reply_to=operator.card(1001)["message_id"])
     await operator.write("Ещё ответ", reply_to=operator.card(1001)["message_id"])
     items = [i for i in await outbox(harness) if i.purpose == "relay_to_client"]
-    assert [i.status for i in items] == ["failed", "failed"]
+    assert [i.status for i in items] == ["dead", "dead"]
     # 403 is never retried.
     assert len([c for c in harness.standin.calls_of("copyMessage") if c.status == 403]) == 2
     notices = [
