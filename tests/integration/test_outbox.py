@@ -1,12 +1,15 @@
-"""Outbox leasing: one chat's messages leave strictly in order, each with one worker at a time."""
+"""Outbox leasing: one chat's messages leave strictly in order, each with one worker at a time;
+the outcomes that release a lease; a chat that moved takes its pending items along."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem
 from storage.outbox import OutboxRepo, pending_group
 
@@ -52,7 +55,7 @@ async def mark_sent(
     async with sessions() as session:
         item = await session.get(OutboxItem, item_id)
         assert item is not None
-        item.status, item.sent_at, item.locked_until, item.locked_by = "sent", now, None, None
+        OutboxRepo(session).mark_sent(item, now=now, result=None)
         await session.commit()
 
 
@@ -178,3 +181,98 @@ async def test_pending_group_finds_the_pending_album_item(
         assert await pending_group(session, "album:42:1001") is None  # sent: a new item starts
         found = await pending_group(session, "album:42:1002")
         assert found is not None and found.id == other.id
+
+
+async def test_a_lease_is_renewed_only_by_its_holder(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    [item_id] = await enqueue(sessions, CHAT, 1, now)
+    assert await lease(sessions, CHAT, "w1", now) is not None
+    later = now + timedelta(seconds=20)
+    async with sessions() as session:
+        repo = OutboxRepo(session)
+        assert await repo.renew_lease(item_id, worker="w1", now=later, lease=LEASE)
+        assert not await repo.renew_lease(item_id, worker="w2", now=later, lease=LEASE)
+        await session.commit()
+    # Renewed: still out of reach where the first lease would have ended.
+    assert await lease(sessions, CHAT, "w2", now + LEASE + timedelta(seconds=1)) is None
+    await mark_sent(sessions, item_id, now)
+    async with sessions() as session:  # a sent item has no lease to renew
+        assert not await OutboxRepo(session).renew_lease(
+            item_id, worker="w1", now=later, lease=LEASE
+        )
+
+
+async def test_outcomes_release_the_lease(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    ids = await enqueue(sessions, CHAT, 2, now)
+    item = await lease(sessions, CHAT, "w1", now)
+    assert item is not None
+    async with sessions() as session:
+        row = await session.get(OutboxItem, item.id)
+        assert row is not None
+        OutboxRepo(session).retry_at(row, when=now + timedelta(seconds=5), error="x" * 600)
+        await session.commit()
+    async with sessions() as session:
+        row = await session.get(OutboxItem, ids[0])
+        assert row is not None
+        assert (row.status, row.attempts, row.locked_by, row.locked_until) == (
+            OutboxStatus.PENDING,
+            1,
+            None,
+            None,
+        )
+        assert row.not_before == now + timedelta(seconds=5) and len(row.last_error or "") == 500
+        OutboxRepo(session).mark_dead(row, error="never")
+        await session.commit()
+    # A dead letter leaves the queue: the next item is the chat's head.
+    head = await lease(sessions, CHAT, "w1", now)
+    assert head is not None and head.id == ids[1]
+    async with sessions() as session:
+        dead = await session.get(OutboxItem, ids[0])
+        assert dead is not None
+        assert (dead.status, dead.attempts, dead.last_error) == (OutboxStatus.DEAD, 2, "never")
+        assert await OutboxRepo(session).pending_count() == 1
+
+
+async def test_a_chat_that_moved_takes_its_pending_items_along(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    sent, pending = await enqueue(sessions, CHAT, 2, now)
+    await mark_sent(sessions, sent, now)
+    await enqueue(sessions, OTHER, 1, now)
+    async with sessions() as session:
+        assert await OutboxRepo(session).move_chat(CHAT, LATER) == 1
+        await session.commit()
+    async with sessions() as session:
+        moved = await session.get(OutboxItem, pending)
+        kept = await session.get(OutboxItem, sent)
+        assert moved is not None and kept is not None
+        assert (moved.chat_id, kept.chat_id) == (LATER, CHAT)  # history stays where it was
+    assert await ready(sessions, now) == [LATER, OTHER]
+
+
+async def test_rows_keep_their_typed_columns(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    async with sessions() as session:
+        OutboxRepo(session).add(
+            CHAT,
+            "editForumTopic",
+            {"chat_id": CHAT},
+            now=now,
+            purpose="topic_title",
+            place=Place.TOPIC,
+            ticket_id=3,
+        )
+        await session.commit()
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxItem))
+        assert row is not None
+        assert (row.purpose, row.place, row.status) == (
+            Purpose.TOPIC_TITLE,
+            Place.TOPIC,
+            OutboxStatus.PENDING,
+        )
+        assert isinstance(row.place, Place) and isinstance(row.status, OutboxStatus)

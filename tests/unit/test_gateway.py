@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import EditMessageText, GetChat, SendMessage, TelegramMethod
 from aiogram.types import ReplyParameters
 
@@ -48,8 +49,15 @@ async def test_flood_control_says_when() -> None:
 
 @pytest.mark.parametrize(
     "make",
-    [fb.server_error, fb.network_error, fb.timeout, fb.undecodable, fb.unexpected],
-    ids=["5xx", "network", "timeout", "undecodable answer", "anything else"],
+    [
+        fb.server_error,
+        fb.network_error,
+        fb.timeout,
+        fb.undecodable,
+        lambda m: TelegramAPIError(m, "I'm a teapot"),
+        fb.unexpected,
+    ],
+    ids=["5xx", "network", "timeout", "undecodable answer", "unknown status", "anything else"],
 )
 async def test_what_may_pass_backs_off(make: fb.Raise) -> None:
     assert isinstance(await outcome_of(make), BackOff)
