@@ -1,0 +1,281 @@
+"""Decide, commit, then speak: what a handler says is held by the request middleware and said
+after the commit; what Telegram refuses then is returned to be queued (a reply with all that
+follows it; a pop-up in the operator group as a message there), or dropped (a keyboard change,
+a pop-up in a private chat). A fake Bot records the calls and fails the chosen ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    EditMessageReplyMarkup,
+    GetChat,
+    GetChatMember,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+
+from bot.speech import READING, Held, HoldSpeech, holding, install, speak
+
+OPERATORS = -100123
+CLIENT = 700_000_001
+THREAD = 42
+
+Failing = Callable[[TelegramMethod[Any]], BaseException | None]
+
+
+class FakeBot:
+    """Records every call; raises what `failing` returns for a call."""
+
+    def __init__(self, failing: Failing = lambda method: None) -> None:
+        self.failing = failing
+        self.calls: list[TelegramMethod[Any]] = []
+
+    async def __call__(
+        self, method: TelegramMethod[Any], request_timeout: int | None = None
+    ) -> Any:
+        self.calls.append(method)
+        error = self.failing(method)
+        if error is not None:
+            raise error
+        return True
+
+
+def fail_on(*methods: TelegramMethod[Any], error: BaseException | None = None) -> Failing:
+    chosen = [id(m) for m in methods]
+
+    def failing(method: TelegramMethod[Any]) -> BaseException | None:
+        if id(method) in chosen:
+            return error or RuntimeError("Telegram said no")
+        return None
+
+    return failing
+
+
+def bot_of(fake: FakeBot) -> Bot:
+    return cast(Bot, fake)
+
+
+def reply(text: str, chat_id: int = CLIENT) -> SendMessage:
+    return SendMessage(chat_id=chat_id, text=text)
+
+
+def posted(text: str) -> str:
+    return f"Dilnoza: {text}"
+
+
+def in_group() -> Held:
+    return Held(OPERATORS, chat_id=OPERATORS, thread_id=THREAD, posted=posted)
+
+
+def in_private() -> Held:
+    return Held(OPERATORS, chat_id=CLIENT, posted=posted)
+
+
+# ---------------------------------------------------------------- speak
+
+
+async def test_held_calls_are_made_in_order_after_speak() -> None:
+    held = in_private()
+    said: list[TelegramMethod[Any]] = [
+        AnswerCallbackQuery(callback_query_id="q1", text="Готово"),
+        EditMessageReplyMarkup(chat_id=CLIENT, message_id=5),
+        reply("one"),
+        CopyMessage(chat_id=CLIENT, from_chat_id=OPERATORS, message_id=9),
+        reply("two"),
+    ]
+    held.calls.extend(said)
+    bot = FakeBot()
+    assert await speak(bot_of(bot), held) == []
+    assert bot.calls == said
+    assert [id(c) for c in bot.calls] == [id(c) for c in said]
+
+
+async def test_nothing_held_nothing_said() -> None:
+    bot = FakeBot()
+    assert await speak(bot_of(bot), in_private()) == []
+    assert bot.calls == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("anything"),
+        TelegramNetworkError(method=reply("x"), message="Request timeout error"),
+        TelegramServerError(method=reply("x"), message="Internal Server Error"),
+        TelegramRetryAfter(method=reply("x"), message="Too Many Requests", retry_after=7),
+    ],
+    ids=["unexpected", "timeout", "5xx", "429"],
+)
+async def test_a_failed_reply_is_queued_with_everything_said_after_it(
+    error: BaseException,
+) -> None:
+    first, failed, last = reply("first"), reply("second"), reply("last")
+    copy = CopyMessage(chat_id=CLIENT, from_chat_id=OPERATORS, message_id=9)
+    photo = SendPhoto(chat_id=CLIENT, photo="file-1")
+    popup = AnswerCallbackQuery(callback_query_id="q1")
+    markup = EditMessageReplyMarkup(chat_id=CLIENT, message_id=5)
+    held = in_private()
+    held.calls.extend([first, failed, popup, copy, markup, photo, last])
+    bot = FakeBot(fail_on(failed, error=error))
+
+    later = await speak(bot_of(bot), held)
+
+    assert later == [failed, copy, photo, last]
+    # What says something new after the failure waits its turn in the outbox; the pop-up and
+    # the keyboard change do not say anything new and are still tried at once.
+    assert bot.calls == [first, failed, popup, markup]
+
+
+async def test_a_later_failure_after_the_queue_started_changes_nothing() -> None:
+    failed, popup = reply("second"), AnswerCallbackQuery(callback_query_id="q1", text="ok")
+    held = in_private()
+    held.calls.extend([failed, popup, reply("third")])
+    bot = FakeBot(lambda method: RuntimeError("down"))
+    later = await speak(bot_of(bot), held)
+    assert later == [failed, held.calls[2]]  # the private pop-up is dropped
+
+
+async def test_a_failed_popup_in_the_operator_group_is_posted_there() -> None:
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Обращение №1001: в работе")
+    held = in_group()
+    held.calls.append(popup)
+    bot = FakeBot(fail_on(popup))
+    later = await speak(bot_of(bot), held)
+    assert later == [
+        SendMessage(
+            chat_id=OPERATORS,
+            message_thread_id=THREAD,
+            text="Dilnoza: Обращение №1001: в работе",
+        )
+    ]
+    assert bot.calls == [popup]
+
+
+async def test_a_failed_popup_after_a_failed_reply_is_posted_after_it() -> None:
+    failed = reply("Принято", chat_id=OPERATORS)
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Готово")
+    held = in_group()
+    held.calls.extend([failed, popup])
+    later = await speak(bot_of(FakeBot(lambda method: RuntimeError("down"))), held)
+    assert later == [
+        failed,
+        SendMessage(chat_id=OPERATORS, message_thread_id=THREAD, text="Dilnoza: Готово"),
+    ]
+
+
+async def test_a_failed_popup_without_a_text_in_the_group_is_dropped() -> None:
+    popup = AnswerCallbackQuery(callback_query_id="q1")
+    held = in_group()
+    held.calls.append(popup)
+    assert await speak(bot_of(FakeBot(fail_on(popup))), held) == []
+
+
+async def test_a_failed_popup_in_a_private_chat_is_dropped() -> None:
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Спасибо!", show_alert=True)
+    held = in_private()
+    held.calls.append(popup)
+    bot = FakeBot(fail_on(popup))
+    assert await speak(bot_of(bot), held) == []
+    assert bot.calls == [popup]
+
+
+async def test_a_failed_keyboard_change_is_dropped() -> None:
+    markup = EditMessageReplyMarkup(chat_id=OPERATORS, message_id=5)
+    after = reply("после", chat_id=OPERATORS)
+    held = in_group()
+    held.calls.extend([markup, after])
+    bot = FakeBot(fail_on(markup))
+    assert await speak(bot_of(bot), held) == []
+    assert bot.calls == [markup, after]
+
+
+@pytest.mark.parametrize(
+    ("held", "inside"),
+    [
+        (Held(OPERATORS, chat_id=OPERATORS), True),
+        (Held(OPERATORS, chat_id=CLIENT), False),
+        (Held(OPERATORS), False),
+        (Held(None), False),
+        (Held(None, chat_id=OPERATORS), False),
+    ],
+)
+def test_in_operator_chat(held: Held, inside: bool) -> None:
+    assert held.in_operator_chat is inside
+
+
+# ---------------------------------------------------------------- the request middleware
+
+
+class Next:
+    """The next step of the bot session's request chain, recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[TelegramMethod[Any]] = []
+
+    async def __call__(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        self.calls.append(method)
+        return {"answered": method.__api_method__}
+
+
+async def through(middleware: HoldSpeech, make_request: Next, method: Any) -> Any:
+    return await middleware(make_request, bot_of(FakeBot()), method)
+
+
+async def test_inside_an_update_what_says_something_is_held() -> None:
+    middleware, make_request = HoldSpeech(), Next()
+    said = [
+        reply("one"),
+        AnswerCallbackQuery(callback_query_id="q1"),
+        EditMessageReplyMarkup(chat_id=CLIENT, message_id=5),
+    ]
+    with holding(in_private()) as held:
+        for method in said:
+            assert await through(middleware, make_request, method) is None
+    assert held.calls == said
+    assert make_request.calls == []
+
+
+async def test_reading_methods_are_not_held() -> None:
+    middleware, make_request = HoldSpeech(), Next()
+    member = GetChatMember(chat_id=OPERATORS, user_id=9001)
+    chat = GetChat(chat_id=OPERATORS)
+    with holding(in_group()) as held:
+        assert await through(middleware, make_request, member) == {"answered": "getChatMember"}
+        assert await through(middleware, make_request, chat) == {"answered": "getChat"}
+    assert held.calls == []
+    assert make_request.calls == [member, chat]
+    assert {"getChatMember", "getChat", "getFile", "getMe"} <= READING
+
+
+async def test_outside_an_update_nothing_is_held() -> None:
+    middleware, make_request = HoldSpeech(), Next()
+    message = reply("from the delivery worker")
+    assert await through(middleware, make_request, message) == {"answered": "sendMessage"}
+    assert make_request.calls == [message]
+
+
+async def test_holding_ends_with_its_block_even_when_the_handler_fails() -> None:
+    middleware, make_request = HoldSpeech(), Next()
+    with pytest.raises(ValueError, match="handler failed"), holding(in_private()):
+        raise ValueError("handler failed")
+    message = reply("after")
+    assert await through(middleware, make_request, message) is not None
+    assert make_request.calls == [message]
+
+
+async def test_install_adds_the_middleware_once() -> None:
+    bot = Bot(token="42:TEST")
+    try:
+        install(bot)
+        install(bot)
+        assert sum(isinstance(m, HoldSpeech) for m in bot.session.middleware) == 1
+    finally:
+        await bot.session.close()
