@@ -50,6 +50,7 @@ class TicketState:
     assignee_name: str | None = None
     answered: bool = False  # an operator has written to the client (the first response)
     rating: int | None = None
+    client_banned: bool = False
 
 
 class EventKind(StrEnum):
@@ -424,6 +425,9 @@ def _comment(step: _Step) -> Outcome:
 
 def _ban(step: _Step) -> Outcome:
     assert isinstance(step.command, Ban)
+    if step.state.client_banned == step.command.banned:
+        return step.done()  # as it already is: the client is not told twice
+    step.change(client_banned=step.command.banned)
     step.emit(EventKind.BANNED if step.command.banned else EventKind.UNBANNED)
     return step.done()
 

@@ -15,6 +15,7 @@ from bot.services.drafts import Part
 from bot.services.registration import client_author
 from bot.services.relay import counterpart_id, relay, stored
 from bot.services.tickets import TicketService
+from bot.textsplit import CAPTION_LIMIT, split_text
 from bot.vocabulary import OPEN_STATUSES, Direction, Purpose, Status
 from storage.models import Client, Ticket, TicketMessage
 
@@ -109,20 +110,22 @@ async def operator_message(
             "relay.signed", ticket.language, name=actor.name, text=part.text or ""
         )
         if part.content_type == "text":
-            tickets.out.queue(
-                SendMessage(
-                    chat_id=client_chat,
-                    text=signed[:4096],
-                    reply_parameters=_reply(reply_to),
-                ),
-                purpose=Purpose.RELAY_TO_CLIENT,
-                ticket_id=ticket.id,
-                ref_id=row.id,
-            )
+            # The signature may push a long answer past Telegram's limit: it goes in parts.
+            for index, chunk in enumerate(split_text(signed)):
+                tickets.out.queue(
+                    SendMessage(
+                        chat_id=client_chat,
+                        text=chunk,
+                        reply_parameters=_reply(reply_to) if index == 0 else None,
+                    ),
+                    purpose=Purpose.RELAY_TO_CLIENT,
+                    ticket_id=ticket.id,
+                    ref_id=row.id,
+                )
             return row
     extra: dict[str, Any] = {}
-    if desk.operator_names_visible:
-        extra["caption"] = signed[:1024]
+    if desk.operator_names_visible and len(signed) <= CAPTION_LIMIT:
+        extra["caption"] = signed  # else the caption goes as written, whole but unsigned
     await relay(
         session,
         desk,

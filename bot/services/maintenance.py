@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.deadlines import recompute
 from bot.services.desk import Desk
+from bot.services.tickets import TicketService
 from storage.meta import get_meta, set_meta
 from storage.tickets import TicketRepo
 
@@ -26,8 +26,11 @@ async def recompute_if_policy_changed(
         if await get_meta(session, KEY) == fingerprint:
             return 0
         tickets = await TicketRepo(session).all_open()
+        service = TicketService(session, desk, now)
         for ticket in tickets:
-            recompute(ticket, desk.policy)
+            # Each moved deadline is an audit event, and the card shows the new ones.
+            service.recompute(ticket)
+            service.show(ticket)
         await set_meta(session, KEY, fingerprint)
         await session.commit()
     if tickets:

@@ -59,6 +59,7 @@ def state_of(ticket: Ticket) -> TicketState:
         assignee_name=ticket.assignee_name,
         answered=ticket.first_response_at is not None,
         rating=ticket.rating,
+        client_banned=ticket.client.banned,
     )
 
 
@@ -99,12 +100,12 @@ class TicketService:
         ticket.assignee_id = state.assignee_id
         ticket.assignee_name = state.assignee_name
         ticket.rating = state.rating
-        recompute = False
         for event in decision.events:
             self.record(ticket, event)
-            recompute |= self._follow(ticket, event)
-        if recompute:
-            self.recompute(ticket)
+            # At once, so that a later event of the same decision (a resolve right after the
+            # resume) meets a target whose due moment is already back.
+            if self._follow(ticket, event):
+                self.recompute(ticket)
         self.show(ticket)
 
     def record(self, ticket: Ticket, event: Event) -> None:

@@ -504,11 +504,6 @@ async def test_an_answer_on_a_closed_request_raises_and_queues_nothing(talk: Tal
         assert (ticket.status, ticket.assignee_id) == (Status.CLOSED, DILNOZA.id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with operator_names_visible a text answer is signed and then cut to 4096 "
-    "characters (signed[:4096]): the end of a long answer never reaches the client",
-)
 async def test_a_long_signed_answer_reaches_the_client_whole(talk: Talk) -> None:
     signed = desk_like(talk.desk, operator_names_visible=True)
     answer = "Подробная инструкция. " * 185 + "КОНЕЦ"  # within Telegram's 4096

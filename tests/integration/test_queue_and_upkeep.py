@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import lifecycle as lc
@@ -124,11 +123,6 @@ async def test_upkeep_with_no_open_requests(
         assert await get_meta(session, KEY) == desk.policy.fingerprint()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the start-up recompute moves open requests' deadlines without a deadline_changed "
-    "event in the audit log (issue 6: every change of a request's deadlines is an event)",
-)
 async def test_a_recompute_at_start_is_in_the_audit_log(
     sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, new_ticket: NewTicket
 ) -> None:

@@ -630,12 +630,6 @@ async def test_a_met_first_response_keeps_its_record_through_a_recompute(one: De
         assert (target.met_at, target.breached_at) == (answered, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolving a waiting request meets its resolution target while the target is "
-    "paused (due_at None): a deadline that had already passed before the wait is never "
-    "recorded as breached, and due_at stays None for good",
-)
 async def test_resolving_a_waiting_request_that_was_already_late_is_a_breach(
     one: Desk1001,
 ) -> None:

@@ -145,7 +145,7 @@ TABLE = [
     Row("new-rate", NEW, RATE, NOT_ALLOWED),
     Row("new-comment", NEW, COMMENT, NOT_ALLOWED),
     Row("new-ban", NEW, BAN, Goes(Status.NEW, None, (E.BANNED,))),
-    Row("new-unban", NEW, UNBAN, Goes(Status.NEW, None, (E.UNBANNED,))),
+    Row("new-unban", NEW, UNBAN, Goes(Status.NEW, None, ())),
     # ---- IN_PROGRESS, held by the acting operator
     Row("working-mine-claim", WORKING_MINE, CLAIM, ALREADY_CLAIMED),
     Row("working-mine-release", WORKING_MINE, RELEASE, Goes(Status.NEW, None, (E.RELEASED,))),
@@ -210,7 +210,7 @@ TABLE = [
         "working-mine-unban",
         WORKING_MINE,
         UNBAN,
-        Goes(Status.IN_PROGRESS, ANNA_ID, (E.UNBANNED,)),
+        Goes(Status.IN_PROGRESS, ANNA_ID, ()),
     ),
     # ---- IN_PROGRESS, held by a colleague
     Row("working-other-claim", WORKING_OTHER, CLAIM, ALREADY_CLAIMED),
@@ -312,7 +312,7 @@ TABLE = [
     Row("waiting-mine-rate", WAITING_MINE, RATE, NOT_ALLOWED),
     Row("waiting-mine-comment", WAITING_MINE, COMMENT, NOT_ALLOWED),
     Row("waiting-mine-ban", WAITING_MINE, BAN, Goes(Status.WAITING, ANNA_ID, (E.BANNED,))),
-    Row("waiting-mine-unban", WAITING_MINE, UNBAN, Goes(Status.WAITING, ANNA_ID, (E.UNBANNED,))),
+    Row("waiting-mine-unban", WAITING_MINE, UNBAN, Goes(Status.WAITING, ANNA_ID, ())),
     # ---- WAITING for the client, held by a colleague
     Row("waiting-other-claim", WAITING_OTHER, CLAIM, ALREADY_CLAIMED),
     Row(
@@ -384,7 +384,7 @@ TABLE = [
     Row("resolved-rate", RESOLVED_MINE, RATE, Goes(Status.RESOLVED, ANNA_ID, (E.RATED,))),
     Row("resolved-comment-unrated", RESOLVED_MINE, COMMENT, NOT_ALLOWED),
     Row("resolved-ban", RESOLVED_MINE, BAN, Goes(Status.RESOLVED, ANNA_ID, (E.BANNED,))),
-    Row("resolved-unban", RESOLVED_MINE, UNBAN, Goes(Status.RESOLVED, ANNA_ID, (E.UNBANNED,))),
+    Row("resolved-unban", RESOLVED_MINE, UNBAN, Goes(Status.RESOLVED, ANNA_ID, ())),
     # ---- RESOLVED by a colleague
     Row(
         "resolved-other-answer",
@@ -456,7 +456,7 @@ TABLE = [
     Row("closed-rate", CLOSED, RATE, Goes(Status.CLOSED, ANNA_ID, (E.RATED,))),
     Row("closed-comment-unrated", CLOSED, COMMENT, NOT_ALLOWED),
     Row("closed-ban", CLOSED, BAN, Goes(Status.CLOSED, ANNA_ID, (E.BANNED,))),
-    Row("closed-unban", CLOSED, UNBAN, Goes(Status.CLOSED, ANNA_ID, (E.UNBANNED,))),
+    Row("closed-unban", CLOSED, UNBAN, Goes(Status.CLOSED, ANNA_ID, ())),
     # ---- CLOSED and rated
     Row("closed-rated-rate-again", CLOSED_RATED, RATE, Goes(Status.CLOSED, ANNA_ID, (E.RATED,))),
     Row(
@@ -476,6 +476,20 @@ TABLE = [
     Row("client-resumes", WAITING_MINE, Resume(CLIENT), NOT_PERMITTED),
     Row("client-answers", WORKING_MINE, Answer(CLIENT), NOT_PERMITTED),
     Row("client-resolves", WORKING_MINE, Resolve(CLIENT), NOT_PERMITTED),
+    # The client is told once: banning a banned client (or lifting a ban that is not there)
+    # changes nothing.
+    Row(
+        "banned-unban",
+        replace(WORKING_MINE, client_banned=True),
+        UNBAN,
+        Goes(Status.IN_PROGRESS, ANNA_ID, (E.UNBANNED,)),
+    ),
+    Row(
+        "banned-ban",
+        replace(WORKING_MINE, client_banned=True),
+        BAN,
+        Goes(Status.IN_PROGRESS, ANNA_ID, ()),
+    ),
     Row("client-bans", WORKING_MINE, Ban(CLIENT, True), NOT_PERMITTED),
     Row("client-claims-closed", CLOSED, Claim(CLIENT), NOT_PERMITTED),
     # ...an operator issuing a client's command...
