@@ -282,6 +282,7 @@ class DeliveryWorker:
             assert ticket is not None
             title = self.desk.renderer.topic_title(ticket)
         chat_id = attempt.item.chat_id
+        self._pacer.take(chat_id, time.monotonic())  # a topic is a message in the group too
         outcome = await self._call(attempt, CreateForumTopic(chat_id=chat_id, name=title))
         if not isinstance(outcome, Sent):
             return outcome
@@ -313,6 +314,7 @@ class DeliveryWorker:
                 parse_mode="HTML",
                 reply_markup=kb.card(self.desk.renderer, ticket),
             )
+        self._pacer.take(chat_id, time.monotonic())
         outcome = await self._call(attempt, card)
         if not isinstance(outcome, Sent):
             return outcome
