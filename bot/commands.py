@@ -3,11 +3,15 @@ operator group."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.i18n import LANGUAGES
 from bot.services.desk import Desk
+from bot.vocabulary import N_
 
 CLIENT_COMMANDS = ("start", "new", "mytickets", "profile", "language", "cancel", "help")
 OPERATOR_COMMANDS = (
@@ -26,10 +30,35 @@ OPERATOR_COMMANDS = (
     "unban",
 )
 
+# Each command's description in the menu (a literal id for extraction; a test checks that every
+# command above has one).
+COMMAND_LABELS: Final[Mapping[str, str]] = {
+    "start": N_("command.start"),
+    "new": N_("command.new"),
+    "mytickets": N_("command.mytickets"),
+    "profile": N_("command.profile"),
+    "language": N_("command.language"),
+    "cancel": N_("command.cancel"),
+    "help": N_("command.help"),
+    "queue": N_("command.queue"),
+    "mine": N_("command.mine"),
+    "t": N_("command.t"),
+    "claim": N_("command.claim"),
+    "priority": N_("command.priority"),
+    "wait": N_("command.wait"),
+    "resolve": N_("command.resolve"),
+    "reopen": N_("command.reopen"),
+    "release": N_("command.release"),
+    "assign": N_("command.assign"),
+    "note": N_("command.note"),
+    "ban": N_("command.ban"),
+    "unban": N_("command.unban"),
+}
+
 
 def client_commands(desk: Desk, lang: str) -> list[BotCommand]:
     return [
-        BotCommand(command=c, description=desk.renderer.label(f"command.{c}", lang))
+        BotCommand(command=c, description=desk.renderer.label(COMMAND_LABELS[c], lang))
         for c in CLIENT_COMMANDS
     ]
 
@@ -37,7 +66,7 @@ def client_commands(desk: Desk, lang: str) -> list[BotCommand]:
 def operator_commands(desk: Desk) -> list[BotCommand]:
     lang = desk.renderer.desk_language
     return [
-        BotCommand(command=c, description=desk.renderer.label(f"command.{c}", lang))
+        BotCommand(command=c, description=desk.renderer.label(COMMAND_LABELS[c], lang))
         for c in OPERATOR_COMMANDS
     ]
 

@@ -13,6 +13,7 @@ from bot.textsplit import TEXT_LIMIT, shorten, split_text
 from bot.vocabulary import (
     feedback_label_id,
     kind_label_id,
+    language_label_id,
     priority_label_id,
     status_label_id,
     topic_label_id,
@@ -130,7 +131,7 @@ class Renderer:
             company=escape(ticket.client_company),
             tax_id=escape(ticket.client_tax_id),
             contact=self.contact(ticket, lang),
-            language=self.label(f"language.{ticket.language}", lang),
+            language=self.label(language_label_id(ticket.language), lang),
             registered=fmt_datetime(ticket.registered_at, lang, self.tz),
             first_response_due=self._deadline(ticket, "first_response", lang),
             resolution_due=self._deadline(ticket, "resolution", lang),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,16 +21,20 @@ from typing import Final
 import phonenumbers
 from email_validator import validate_email
 
+from bot.vocabulary import N_
+
 __all__ = [
     "COMPANY_MAX",
     "COMPANY_MIN",
     "EMAIL_MAX",
     "ERROR_CODES",
+    "ERROR_LABELS",
     "NAME_MAX",
     "NAME_MIN",
     "TaxId",
     "TaxIdKind",
     "ValidationError",
+    "error_label_id",
     "parse_company",
     "parse_email",
     "parse_name",
@@ -60,6 +65,22 @@ ERROR_CODES: Final = frozenset(
         "email.invalid",
     }
 )
+
+# The message a code selects, a literal id for extraction (every code has one; a test checks).
+ERROR_LABELS: Final[Mapping[str, str]] = {
+    "name.length": N_("error.name.length"),
+    "name.chars": N_("error.name.chars"),
+    "company.length": N_("error.company.length"),
+    "company.chars": N_("error.company.chars"),
+    "taxid.chars": N_("error.taxid.chars"),
+    "taxid.length": N_("error.taxid.length"),
+    "inn.first_digit": N_("error.inn.first_digit"),
+    "pinfl.first_digit": N_("error.pinfl.first_digit"),
+    "pinfl.birth_date": N_("error.pinfl.birth_date"),
+    "pinfl.checksum": N_("error.pinfl.checksum"),
+    "phone.invalid": N_("error.phone.invalid"),
+    "email.invalid": N_("error.email.invalid"),
+}
 
 # Raw-length caps, checked before any other work. Telegram itself refuses text messages longer
 # than 4096 characters, so the text-field cap never rejects anything a user could really send.
@@ -105,6 +126,11 @@ class ValidationError(ValueError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def error_label_id(code: str) -> str:
+    """The message id of a :class:`ValidationError`'s code."""
+    return ERROR_LABELS[code]
 
 
 class TaxIdKind(StrEnum):

@@ -1,9 +1,18 @@
 """The request vocabulary: kinds, topics, feedback channels, statuses. Labels live in the
-catalogues under the message ids built here."""
+catalogues under the message ids listed here, each one a literal marked with ``N_`` so that
+extraction (Babel, and tests/unit/test_catalogues.py) finds it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Final
+
+
+def N_(message_id: str) -> str:
+    """Marks a literal message id for extraction without translating it (gettext_noop): the
+    id is looked up later, in the reader's language."""
+    return message_id
 
 
 class Kind(StrEnum):
@@ -110,22 +119,82 @@ class OutboxStatus(StrEnum):
 
 DEFAULT_TOPICS = ("marking_codes", "catalog", "access", "equipment", "other")
 
+# ---- labels: one table of literal message ids per vocabulary
+
+KIND_LABELS: Final[Mapping[str, str]] = {
+    Kind.CONSULTATION: N_("kind.consultation"),
+    Kind.ACTION: N_("kind.action"),
+    Kind.COMPLAINT: N_("kind.complaint"),
+    Kind.FEEDBACK: N_("kind.feedback"),
+}
+
+# The default topics. A desk may configure others (DESK_TOPICS); their labels are not in this
+# table, so topic_label_id builds their id, and bot.factory.check_topic_labels refuses to start
+# unless both catalogues carry it.
+TOPIC_LABELS: Final[Mapping[str, str]] = {
+    "marking_codes": N_("topic.marking_codes"),
+    "catalog": N_("topic.catalog"),
+    "access": N_("topic.access"),
+    "equipment": N_("topic.equipment"),
+    "other": N_("topic.other"),
+}
+
+STATUS_LABELS: Final[Mapping[str, str]] = {
+    Status.NEW: N_("status.new"),
+    Status.IN_PROGRESS: N_("status.in_progress"),
+    Status.WAITING: N_("status.waiting"),
+    Status.RESOLVED: N_("status.resolved"),
+    Status.CLOSED: N_("status.closed"),
+}
+
+PRIORITY_LABELS: Final[Mapping[str, str]] = {
+    Priority.CRITICAL: N_("priority.critical"),
+    Priority.HIGH: N_("priority.high"),
+    Priority.MEDIUM: N_("priority.medium"),
+    Priority.LOW: N_("priority.low"),
+}
+
+FEEDBACK_LABELS: Final[Mapping[str, str]] = {
+    Feedback.TELEGRAM: N_("feedback.telegram"),
+    Feedback.PHONE: N_("feedback.phone"),
+    Feedback.EMAIL: N_("feedback.email"),
+}
+
+# The name of a client's language, as the card shows it (keys: bot.i18n.LANGUAGES).
+LANGUAGE_LABELS: Final[Mapping[str, str]] = {
+    "ru": N_("language.ru"),
+    "uz": N_("language.uz"),
+}
+
+
+def _label_id(table: Mapping[str, str], family: str, value: str) -> str:
+    """The message id of ``value`` from its table. A value the table lacks gets the id built
+    from its family: for a topic the desk configured (checked at start, see TOPIC_LABELS) that
+    is its real id; for anything else it is an id no catalogue has, which gettext shows as it
+    is, as it did before the tables (a draft not yet given a kind, say)."""
+    found = table.get(value)
+    return found if found is not None else f"{family}.{value}"
+
 
 def kind_label_id(kind: str) -> str:
-    return f"kind.{kind}"
+    return _label_id(KIND_LABELS, "kind", kind)
 
 
 def topic_label_id(topic: str) -> str:
-    return f"topic.{topic}"
+    return _label_id(TOPIC_LABELS, "topic", topic)
 
 
 def status_label_id(status: str) -> str:
-    return f"status.{status}"
+    return _label_id(STATUS_LABELS, "status", status)
 
 
 def priority_label_id(priority: str) -> str:
-    return f"priority.{priority}"
+    return _label_id(PRIORITY_LABELS, "priority", priority)
 
 
 def feedback_label_id(feedback: str) -> str:
-    return f"feedback.{feedback}"
+    return _label_id(FEEDBACK_LABELS, "feedback", feedback)
+
+
+def language_label_id(language: str) -> str:
+    return _label_id(LANGUAGE_LABELS, "language", language)

@@ -13,7 +13,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
 from bot.services.desk import Desk
-from bot.validation import ValidationError, parse_company, parse_name, parse_tax_id
+from bot.validation import (
+    ValidationError,
+    error_label_id,
+    parse_company,
+    parse_name,
+    parse_tax_id,
+)
 from handlers.client.parts import snapshot
 from handlers.client.prompts import profile_text, reask
 from handlers.client.requests import begin_request, load, save
@@ -61,7 +67,7 @@ async def answer(
     try:
         _apply(client, field, message.text)
     except ValidationError as exc:
-        await message.answer(_(f"error.{exc.code}"))
+        await message.answer(_(error_label_id(exc.code)))
         return
     client.updated_at = now
     if current.startswith("ProfileEdit"):

@@ -18,7 +18,7 @@ from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.services.registration import register_request
 from bot.services.tickets import TicketService
-from bot.validation import ValidationError, parse_email, parse_phone
+from bot.validation import ValidationError, error_label_id, parse_email, parse_phone
 from bot.vocabulary import Feedback, Kind
 from handlers.client.parts import snapshot
 from handlers.client.prompts import no_keyboard, reask
@@ -175,7 +175,7 @@ async def phone(
     try:
         number = parse_phone(raw)
     except ValidationError as exc:
-        await message.answer(_(f"error.{exc.code}"))
+        await message.answer(_(error_label_id(exc.code)))
         return
     client.phone, client.updated_at = number, now
     await message.answer(_("request.contact_saved"), reply_markup=no_keyboard())
@@ -189,7 +189,7 @@ async def email(
     try:
         address = parse_email(message.text or "")
     except ValidationError as exc:
-        await message.answer(_(f"error.{exc.code}"))
+        await message.answer(_(error_label_id(exc.code)))
         return
     client.email, client.updated_at = address, now
     await _contact_given(address, state, bot, message.chat.id, desk)

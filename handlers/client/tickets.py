@@ -21,7 +21,7 @@ from bot.services.desk import Desk
 from bot.services.registration import client_author
 from bot.services.tickets import TicketService, comment_rating
 from bot.textsplit import shorten, split_text
-from bot.vocabulary import ClientAction
+from bot.vocabulary import ClientAction, status_label_id, topic_label_id
 from storage.models import Client, Ticket
 from storage.tickets import TicketRepo
 
@@ -63,8 +63,8 @@ async def my_tickets(
         lines.append(
             _("tickets.line").format(
                 number=t.number,
-                status=_(f"status.{t.status}"),
-                topic=_(f"topic.{t.topic}"),
+                status=_(status_label_id(t.status)),
+                topic=_(topic_label_id(t.topic)),
                 activity=fmt_datetime(t.last_activity_at, client.language, desk.tz),
             )
         )
@@ -74,7 +74,9 @@ async def my_tickets(
 async def _history(message: Message, ticket: Ticket, session: AsyncSession, desk: Desk) -> None:
     lang = ticket.language
     lines = [
-        _("tickets.history_title").format(number=ticket.number, status=_(f"status.{ticket.status}"))
+        _("tickets.history_title").format(
+            number=ticket.number, status=_(status_label_id(ticket.status))
+        )
     ]
     for row in await TicketRepo(session).messages(ticket.id):
         if row.direction == "note":

@@ -20,7 +20,7 @@ from bot.services.queries import nearest_due, queue
 from bot.services.relay import ticket_in_desk
 from bot.services.tickets import TicketService
 from bot.textsplit import split_text
-from bot.vocabulary import DeskAction, Priority
+from bot.vocabulary import DeskAction, Priority, priority_label_id, status_label_id
 from storage.models import Ticket
 from storage.tickets import TicketRepo
 
@@ -61,8 +61,8 @@ def left(ticket: Ticket, now: datetime, desk: Desk) -> str:
 def line(ticket: Ticket, now: datetime, desk: Desk) -> str:
     return _("queue.line").format(
         number=ticket.number,
-        status=_(f"status.{ticket.status}"),
-        priority=_(f"priority.{ticket.priority}"),
+        status=_(status_label_id(ticket.status)),
+        priority=_(priority_label_id(ticket.priority)),
         company=escape(ticket.client_company),
         assignee=escape(ticket.assignee_name or "—"),
         left=left(ticket, now, desk),
