@@ -4,7 +4,9 @@ routers, once."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
 
+from bot.services.desk import Desk
 from handlers import errors
 from handlers.client import banned, common, identify, messages, profile, requests, tickets
 from handlers.operators import actions, commands
@@ -22,6 +24,12 @@ def _attach(parent: Router, child: Router) -> None:
     parent.include_router(child)
 
 
+def in_operator_chat(event: Message | CallbackQuery, desk: Desk) -> bool:
+    """The desk's operator group as it is now (it moves when the group becomes a supergroup)."""
+    message = event.message if isinstance(event, CallbackQuery) else event
+    return message is not None and message.chat.id == desk.operator_chat_id
+
+
 def build_routers(operator_chat_id: int | None) -> list[Router]:
     clients = Router(name="clients")
     clients.message.filter(F.chat.type == "private")
@@ -33,9 +41,9 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
     routers = [clients]
     if operator_chat_id is not None:
         operators = Router(name="operators")
-        operators.message.filter(F.chat.id == operator_chat_id)
-        operators.edited_message.filter(F.chat.id == operator_chat_id)
-        operators.callback_query.filter(F.message.chat.id == operator_chat_id)
+        operators.message.filter(in_operator_chat)
+        operators.edited_message.filter(in_operator_chat)
+        operators.callback_query.filter(in_operator_chat)
         access = OperatorAccessMiddleware()
         operators.message.middleware(access)
         operators.edited_message.middleware(access)
