@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
+from bot.services.desk import OperatorChat
+
 log = logging.getLogger(__name__)
 
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
@@ -18,7 +20,7 @@ MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted"}
 @dataclass
 class Access:
     bot: Bot
-    operator_chat_id: int | None
+    chat: OperatorChat  # the desk's group, as it is now (it moves with an upgrade)
     manager_ids: frozenset[int]
     ttl: float = 300.0
     _cache: dict[int, tuple[float, bool]] = field(default_factory=dict)
@@ -26,14 +28,15 @@ class Access:
     async def is_operator(self, user_id: int) -> bool:
         if user_id in self.manager_ids:
             return True
-        if self.operator_chat_id is None:
+        chat_id = self.chat.id
+        if chat_id is None:
             return False
         cached = self._cache.get(user_id)
         now = time.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         try:
-            member = await self.bot.get_chat_member(self.operator_chat_id, user_id)
+            member = await self.bot.get_chat_member(chat_id, user_id)
         except TelegramAPIError:
             log.warning("membership of user %s could not be checked", user_id)
             return False

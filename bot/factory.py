@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -24,6 +25,7 @@ from bot.i18n import LANGUAGES, DeskI18n
 from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.render import Renderer
 from bot.services.desk import Desk
+from bot.services.desk_chat import load_operator_chat
 from bot.services.maintenance import recompute_if_policy_changed
 from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
@@ -133,10 +135,19 @@ async def build_app(
         reopen_window_hours=settings.reopen_window_hours,
         operator_names_visible=settings.operator_names_visible,
     )
+    await load_operator_chat(sessions, desk)
     await recompute_if_policy_changed(sessions, desk, clock.now())
     bot = make_bot(settings)
     speech.install(bot)
-    worker = DeliveryWorker(bot, sessions, clock, desk, limits or Limits())
+    worker = DeliveryWorker(
+        bot,
+        sessions,
+        clock,
+        desk,
+        limits or Limits(),
+        max_attempts=settings.outbox_max_attempts,
+        max_age=timedelta(hours=settings.outbox_max_age_hours),
+    )
     storage, isolation = make_fsm(settings, sessions)
     dispatcher = Dispatcher(
         storage=storage,
@@ -145,7 +156,7 @@ async def build_app(
         i18n=i18n,
         clock=clock,
         settings=settings,
-        access=Access(bot, settings.operator_chat_id, settings.manager_ids),
+        access=Access(bot, desk.operator_chat, settings.manager_ids),
     )
     inflight = InFlight()
     # Registered first, so it is the outermost of the project's middlewares.

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.desk import Desk
 from handlers import errors
 from handlers.client import banned, common, identify, messages, profile, requests, tickets
-from handlers.operators import actions, commands
+from handlers.operators import actions, commands, group
 from handlers.operators import messages as operator_messages
 from handlers.operators.access import OperatorAccessMiddleware
 
@@ -40,6 +40,11 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
 
     routers = [clients]
     if operator_chat_id is not None:
+        # Before the operators' router: no operator needs to have caused these.
+        desk_events = Router(name="operator_group")
+        desk_events.message.filter(in_operator_chat)
+        _attach(desk_events, group.router)
+        routers.append(desk_events)
         operators = Router(name="operators")
         operators.message.filter(in_operator_chat)
         operators.edited_message.filter(in_operator_chat)

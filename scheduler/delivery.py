@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards as kb
 from bot.clock import Clock
 from bot.services.desk import Desk
+from bot.services.desk_chat import chat_moved
 from bot.services.outgoing import Outgoing, method_of
 from bot.services.reachability import client_blocked
 from bot.vocabulary import Place, Purpose
@@ -46,7 +47,6 @@ from scheduler.gateway import (
     TopicGone,
 )
 from scheduler.pacing import Limits, Pacer
-from storage.meta import get_meta, set_meta
 from storage.models import DeskMessage, OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
 
@@ -60,7 +60,6 @@ MAX_BACKOFF = 3600.0
 # How long the answer "is the operator group a forum" is trusted (operators may switch it).
 FORUM_TTL = 300.0
 # meta key: the id a chat was given when Telegram upgraded it to a supergroup.
-MIGRATED = "chat_migrated:"
 
 # Told when Telegram says a client blocked the bot: (session, desk, chat id, now).
 BlockedHandler = Callable[[AsyncSession, Desk, int, datetime], Awaitable[object]]
@@ -468,35 +467,12 @@ class DeliveryWorker:
         if old_chat_id > 0 or old_chat_id == new_chat_id:  # about another chat of the call
             await self._bury(session, row, f"chat migrated to {new_chat_id}", now)
             return
-        moved = await OutboxRepo(session).move_chat(old_chat_id, new_chat_id)
-        await set_meta(session, f"{MIGRATED}{old_chat_id}", str(new_chat_id))
+        was_desk = self.desk.operator_chat_id == old_chat_id
+        await chat_moved(session, self.desk, old_chat_id, new_chat_id)
         row.chat_id = new_chat_id
-        if self.desk.operator_chat_id == old_chat_id:
-            self.desk.operator_chat.id = new_chat_id
+        if was_desk:
             self._forum = None
-        log.warning("chat %s is now %s; %s pending items moved", old_chat_id, new_chat_id, moved)
         await self._retry(session, row, 0, f"chat migrated to {new_chat_id}", now)
-
-
-async def load_operator_chat(sessions: async_sessionmaker[AsyncSession], desk: Desk) -> int | None:
-    """At start: the operator group's current id, following the upgrades to a supergroup that
-    delivery recorded (the configured id may be the old group's). Updates the desk and
-    returns the id."""
-    chat_id = desk.operator_chat_id
-    if chat_id is None:
-        return None
-    seen: set[int] = set()
-    async with sessions() as session:
-        while chat_id not in seen:
-            seen.add(chat_id)
-            moved = await get_meta(session, f"{MIGRATED}{chat_id}")
-            if moved is None:
-                break
-            chat_id = int(moved)
-    if chat_id != desk.operator_chat_id:
-        log.info("the operator group %s is now %s", desk.operator_chat_id, chat_id)
-        desk.operator_chat.id = chat_id
-    return chat_id
 
 
 def _unset(method: TelegramMethod[Any], name: str) -> bool:

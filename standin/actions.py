@@ -55,6 +55,27 @@ class Actions(World):
         self._deliver(chat, stored)
         return api_message(stored.message)
 
+    def upgrade_group(self, user_id: int, chat_id: int, new_chat_id: int) -> JSON:
+        """A user upgrades a basic group to a supergroup, as Telegram does when a group turns on
+        topics or grows: the supergroup has a new id and the same members, the old group
+        answers every call with 400 and parameters.migrate_to_chat_id, and both get a service
+        message (the old one `migrate_to_chat_id`, the new one `migrate_from_chat_id`)."""
+        user = self.user(user_id)
+        old = self.chat(chat_id)
+        if old.type != "group":
+            raise ValueError("only a basic group is upgraded")
+        self.add_group(new_chat_id, old.title or "", supergroup=True)
+        new = self.chat(new_chat_id)
+        new.members = dict(old.members)
+        for chat, content in (
+            (old, {"migrate_to_chat_id": new_chat_id}),
+            (new, {"migrate_from_chat_id": chat_id}),
+        ):
+            stored = self.post(chat, content, sender=user, origin="user")
+            self._deliver(chat, stored)
+        old.migrated_to = new_chat_id
+        return new.obj()
+
     def edit_message(self, user_id: int, chat_id: int, message_id: int, text: str) -> JSON:
         """A user edits the text of their message; enqueues `edited_message`."""
         chat = self.chat(chat_id)

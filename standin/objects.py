@@ -153,6 +153,7 @@ class Chat:
     blocked: bool = False  # private: the user blocked the bot
     started: bool = True  # private: the user has written to the bot
     pinned: list[int] = field(default_factory=list)
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     @property
     def private(self) -> bool:

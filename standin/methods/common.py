@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from standin.errors import bad_request, forbidden
+from standin.errors import ApiError, bad_request, forbidden
 from standin.formatting import format_caption, format_message_text
 from standin.objects import EXTERNAL_KEYS, JSON, Chat, Stored, Topic, content_of, origin_of
 from standin.params import Params
@@ -51,6 +51,12 @@ def chat_of(world: World, p: Params, key: str = "chat_id") -> Chat:
     chat = find_chat(world, p.get(key))
     if chat is None:
         raise bad_request("chat not found")
+    if chat.migrated_to is not None:
+        raise ApiError(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            {"migrate_to_chat_id": chat.migrated_to},
+        )
     return chat
 
 

@@ -4,11 +4,21 @@ blocked the bot, and a restart with messages still undelivered."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
+from standin import StandIn
 from storage.models import OutboxItem, Ticket
-from tests.e2e.harness import OPERATORS, Harness, Operator, Person, identify, open_request
+from tests.e2e.harness import (
+    OPERATORS,
+    WORKING_MOMENT,
+    Harness,
+    Operator,
+    Person,
+    identify,
+    open_request,
+)
 
 
 async def opened(h: Harness) -> tuple[Person, Operator]:
@@ -97,3 +107,55 @@ async def test_a_restart_with_undelivered_messages(harness: Harness) -> None:
         if c.ok and c.params["chat_id"] == client.id
     ]
     assert len(delivered) == 2  # nothing confirmed was sent twice
+
+
+async def test_the_operator_group_upgraded_to_a_supergroup(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    """A basic group becomes a supergroup (a new id): the desk follows it at once, what was
+    queued for the old id goes to the new one, and it stays so after a restart."""
+    basic, upgraded = -4001, -1004001
+    standin.add_group(basic, "CRPT-Turon desk", members=[9001, 9002], supergroup=False)
+    h = Harness(standin, tmp_path, WORKING_MOMENT, operator_chat_id=basic)
+    await h.start()
+    try:
+        client = Person(h, 1001, "Иван")
+        await identify(client)
+        await open_request(client)
+        assert standin.sent(basic)[0]["text"].startswith("Обращение №1001")
+        standin.upgrade_group(9001, basic, upgraded)
+        await h.settle()
+        standin.send_message(9001, upgraded, text="/claim 1001")
+        await h.settle()
+        assert "исполнитель" in standin.sent(upgraded)[-1]["text"]
+        await client.say("Жду ответа")
+        assert standin.sent(upgraded)[-1]["text"] == "Жду ответа"
+        await h.restart()
+        await client.say("Ещё раз")
+        assert standin.sent(upgraded)[-1]["text"] == "Ещё раз"
+        assert not [c for c in standin.calls if c.status == 400 and "upgraded" in str(c.error)]
+    finally:
+        await h.stop()
+
+
+async def test_delivery_follows_an_upgrade_it_was_not_told_of(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    """The service message was missed (the bot was down): the first message refused with
+    migrate_to_chat_id moves the desk, and it is delivered to the new id."""
+    basic, upgraded = -4002, -1004002
+    standin.add_group(basic, "CRPT-Turon desk", members=[9001], supergroup=False)
+    h = Harness(standin, tmp_path, WORKING_MOMENT, operator_chat_id=basic)
+    await h.start()
+    try:
+        client = Person(h, 1001, "Иван")
+        await identify(client)
+        await open_request(client)
+        await h.stop()
+        standin.upgrade_group(9001, basic, upgraded)
+        standin.take_updates(10**9, 1)  # confirmed unseen: the service message is missed
+        await h.start()
+        await client.say("Есть новости?")
+        assert standin.sent(upgraded)[-1]["text"] == "Есть новости?"
+    finally:
+        await h.stop()

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot import keyboards as kb
 from bot.services.desk import Desk
+from bot.services.desk_chat import load_operator_chat
 from bot.services.outgoing import Outgoing
 from bot.vocabulary import OutboxStatus, Place, Purpose
 from scheduler import delivery
-from scheduler.delivery import load_operator_chat
 from storage.meta import get_meta, set_meta
 from storage.models import DeskMessage, OutboxItem, Ticket
 from tests import fake_bot as fb
