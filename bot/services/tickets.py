@@ -63,6 +63,12 @@ def state_of(ticket: Ticket) -> TicketState:
     )
 
 
+def _shown(ticket: Ticket) -> tuple[object, ...]:
+    """What the card and the topic title show of a request's state."""
+    targets = tuple((t.kind, t.due_at, t.met_at) for t in ticket.targets)
+    return ticket.status, ticket.priority, ticket.assignee_id, targets
+
+
 @dataclass
 class TicketService:
     session: AsyncSession
@@ -94,6 +100,7 @@ class TicketService:
         raise Contended(f"request {ticket.number}")
 
     def apply(self, ticket: Ticket, decision: Decision) -> None:
+        shown = _shown(ticket)
         state = decision.state
         ticket.status = state.status
         ticket.priority = state.priority
@@ -106,7 +113,8 @@ class TicketService:
             # resume) meets a target whose due moment is already back.
             if self._follow(ticket, event):
                 self.recompute(ticket)
-        self.show(ticket)
+        if _shown(ticket) != shown:
+            self.show(ticket)
 
     def record(self, ticket: Ticket, event: Event) -> None:
         self.repo.log(
