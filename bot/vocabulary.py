@@ -109,6 +109,7 @@ class Purpose(StrEnum):
     NOTICE = "notice"
     REPLY = "reply"  # an answer to a command or button that could not be given at once
     DEAD_LETTER = "dead_letter"  # the report of a message that could not be delivered
+    DIGEST = "digest"  # the managers' daily digest (its text and its chart)
 
 
 class OutboxStatus(StrEnum):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -81,9 +83,10 @@ class Ticket(Base):
     client_tax_id: Mapped[str] = mapped_column(String(14))
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(300))
-    registered_at: Mapped[datetime]
-    first_response_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]
+    # Indexed: statistics read a period by these (bot/services/stats.py).
+    registered_at: Mapped[datetime] = mapped_column(index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime]
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -118,8 +121,8 @@ class SlaTarget(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # first_response | resolution
     due_at: Mapped[datetime | None] = mapped_column(index=True)  # None while paused
-    met_at: Mapped[datetime | None]
-    breached_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None] = mapped_column(index=True)
+    breached_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class TicketPause(Base):
@@ -206,6 +209,11 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A file uploaded with the call (a photo, a document): its bytes, its name and the method's
+    # field it fills; the payload holds a placeholder there (bot.services.outgoing).
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_name: Mapped[str | None] = mapped_column(String(255))
+    attachment_field: Mapped[str | None] = mapped_column(String(20))
 
 
 class DeskMessage(Base):
@@ -241,3 +249,16 @@ class MetaValue(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(500))
+
+
+class Digest(Base):
+    """The managers' daily digest of one day in the desk's zone: the unique day is claimed in
+    the transaction that queues the digest, so it goes once however many processes try."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    created_at: Mapped[datetime]

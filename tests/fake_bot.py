@@ -34,7 +34,9 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageText,
     GetChat,
+    SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.types import Chat, ChatFullInfo, ForumTopic, Message, MessageId
@@ -174,6 +176,8 @@ class FakeBot:
     def _answer(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, SendMessage):
             return self._message(method.chat_id, method.text)
+        if isinstance(method, SendPhoto | SendDocument):
+            return self._message(method.chat_id)
         if isinstance(method, EditMessageText | EditMessageCaption):
             return self._message(method.chat_id)
         if isinstance(method, CopyMessage):

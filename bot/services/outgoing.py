@@ -5,7 +5,12 @@ aiogram, in the same transaction as the change that causes it; the delivery work
 Where a message belongs is the item's `place`, resolved when it is sent: CHAT as addressed;
 DESK the request's place in the operator group (its forum topic, or a reply to its card); CARD
 the request's card (an edit; a card not posted or gone is posted anew); TOPIC the request's forum
-topic (a rename; skipped without topics). What is unknown when queued is a placeholder (0)."""
+topic (a rename; skipped without topics). What is unknown when queued is a placeholder (0).
+
+A file uploaded with its call (a chart as a photo, an export as a document: an aiogram
+BufferedInputFile) cannot live in the JSON payload: its bytes, its name and the field it fills go
+in the item's attachment columns, a placeholder in the payload, and the file is put back when the
+call is rebuilt for sending."""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputFile
 from pydantic_core import to_jsonable_python
 
 from bot.vocabulary import Place, Purpose
@@ -34,6 +39,8 @@ from storage.outbox import OutboxRepo
 
 # A value filled in when the item is sent (the request's forum topic).
 UNKNOWN_YET = 0
+# Stands in the payload for the file kept in the item's attachment columns.
+ATTACHED = "outbox:attachment"
 
 
 @cache
@@ -88,8 +95,43 @@ def _without_defaults(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """The file of a queued call: the method's field it fills, its name and its bytes."""
+
+    field: str
+    name: str
+    data: bytes
+
+
+def detach(method: TelegramMethod[Any]) -> tuple[TelegramMethod[Any], Attachment | None]:
+    """The method with its uploaded file replaced by a placeholder, and the file. Only one
+    in-memory file (BufferedInputFile) per call can be queued; anything else is a ValueError."""
+    files = {
+        name: value
+        for name in type(method).model_fields
+        if isinstance(value := getattr(method, name), InputFile)
+    }
+    if not files:
+        return method, None
+    if len(files) > 1:
+        raise ValueError(f"{type(method).__name__} uploads several files: {sorted(files)}")
+    ((name, file),) = files.items()
+    if not isinstance(file, BufferedInputFile):
+        raise ValueError(f"{type(file).__name__} cannot be queued (only a BufferedInputFile)")
+    attachment = Attachment(name, file.filename or name, file.data)
+    return method.model_copy(update={name: ATTACHED}), attachment
+
+
 def method_of(item: OutboxItem) -> TelegramMethod[Any]:
-    return load_method(item.method, item.payload)
+    """The call a stored item describes, its file (if any) put back as a BufferedInputFile."""
+    method = load_method(item.method, item.payload)
+    if item.attachment_field is None:
+        return method
+    if item.attachment is None or item.attachment_field not in type(method).model_fields:
+        raise ValueError(f"the attachment of outbox item {item.id} cannot be put back")
+    file = BufferedInputFile(item.attachment, filename=item.attachment_name or "file")
+    return method.model_copy(update={item.attachment_field: file})
 
 
 def rewrite(item: OutboxItem, method: TelegramMethod[Any]) -> None:
@@ -126,11 +168,13 @@ class Outgoing:
         group_key: str | None = None,
         delay: timedelta | None = None,
     ) -> OutboxItem:
-        """Queue one Bot API call; it is sent after the transaction commits."""
+        """Queue one Bot API call; it is sent after the transaction commits. A file it uploads
+        (a BufferedInputFile) is kept beside the payload."""
         place = Place(place)
         if place != Place.CHAT and ticket_id is None:
             raise ValueError(f"a message placed at the request's {place} needs the request")
-        return self.outbox.add(
+        method, attachment = detach(method)
+        item = self.outbox.add(
             _chat_id_of(method),
             method.__api_method__,
             dump_method(method),
@@ -142,6 +186,11 @@ class Outgoing:
             group_key=group_key,
             not_before=self.now + delay if delay else None,
         )
+        if attachment is not None:
+            item.attachment_field = attachment.field
+            item.attachment_name = attachment.name
+            item.attachment = attachment.data
+        return item
 
     def to_chat(
         self,
