@@ -109,7 +109,22 @@ class Purpose(StrEnum):
     NOTICE = "notice"
     REPLY = "reply"  # an answer to a command or button that could not be given at once
     DEAD_LETTER = "dead_letter"  # the report of a message that could not be delivered
+    ALERT = "alert"  # SLA warnings and breaches, to the operator group and the managers
     DIGEST = "digest"  # the managers' daily digest (its text and its chart)
+
+
+class AlertKind(StrEnum):
+    """What an SLA alert says of a target: it is close, it was missed, it is still missed."""
+
+    WARNING = "warning"
+    BREACH = "breach"
+    REPEAT = "repeat"
+
+
+class AlertStatus(StrEnum):
+    PENDING = "pending"  # planned; sent when its moment comes unless re-planned first
+    SENT = "sent"  # claimed by a due-work pass and queued in the outbox, once
+    CANCELLED = "cancelled"  # no longer valid (answered, resolved, paused, deadline moved)
 
 
 class OutboxStatus(StrEnum):

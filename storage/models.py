@@ -21,7 +21,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bot.vocabulary import ActorKind, Direction, OutboxStatus, Place, Priority, Purpose, Status
+from bot.vocabulary import (
+    ActorKind,
+    AlertKind,
+    AlertStatus,
+    Direction,
+    OutboxStatus,
+    Place,
+    Priority,
+    Purpose,
+    Status,
+)
 from storage.types import StrEnumType, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -262,3 +272,30 @@ class Digest(Base):
     period_start: Mapped[datetime]
     period_end: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class SlaAlert(Base):
+    """One SLA alert of a request's target, planned ahead: a warning, the breach, or the n-th
+    repeat. The unique key (request, target, kind, round) makes each go once: a due-work pass
+    claims the row (pending -> sent) in the transaction that queues the message. `due_at` is
+    the deadline it was planned for, so a plan made for a moved deadline is recognised."""
+
+    __tablename__ = "sla_alerts"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "target", "kind", "round"),
+        # The due-work query: status = pending AND fire_at <= now.
+        Index("ix_sla_alerts_due", "status", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(20))  # first_response | resolution
+    kind: Mapped[AlertKind] = mapped_column(StrEnumType(AlertKind, 10))
+    round: Mapped[int] = mapped_column(Integer, default=0)  # 0; 1.. for repeats
+    fire_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[AlertStatus] = mapped_column(
+        StrEnumType(AlertStatus, 10), default=AlertStatus.PENDING
+    )
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from bot.sla.calendar import (
 )
 from bot.sla.config import PolicyFileError, load_policy
 from bot.sla.policy import (
+    AlertRules,
     Deadlines,
     Pause,
     Priority,
@@ -19,6 +20,7 @@ from bot.sla.policy import (
 )
 
 __all__ = [
+    "AlertRules",
     "BusinessCalendar",
     "CalendarError",
     "Deadlines",

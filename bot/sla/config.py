@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from bot.sla.calendar import BusinessCalendar, CalendarError
-from bot.sla.policy import Priority, SlaPolicy, Target, TargetKind, default_policy
+from bot.sla.policy import AlertRules, Priority, SlaPolicy, Target, TargetKind, default_policy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"(\d{1,2}:\d{2})-(\d{1,2}:\d{2})")
@@ -73,7 +73,9 @@ class _Reader:
         return value
 
     def policy(self, data: dict[str, Any], tz: ZoneInfo) -> SlaPolicy:
-        top = self.table(data, "", {"calendar", "first_response", "resolution", "topics", "pause"})
+        top = self.table(
+            data, "", {"calendar", "first_response", "resolution", "topics", "pause", "alerts"}
+        )
         default = default_policy(tz)
         first = self.table(
             top.get("first_response", {}), "first_response", {"working_minutes", "outside_hours_by"}
@@ -92,7 +94,23 @@ class _Reader:
             pause_while_waiting=self.flag(
                 pause, "pause.while_waiting_for_client", default.pause_while_waiting
             ),
+            alerts=self.alerts(top.get("alerts", {}), default.alerts),
         )
+
+    def alerts(self, value: Any, default: AlertRules) -> AlertRules:
+        section = self.table(value, "alerts", {"warning_share", "repeat_every_hours"})
+        share = default.warning_share
+        if "warning_share" in section:
+            share = self.number(section["warning_share"], "alerts.warning_share")
+            if not 0 < share < 1:
+                raise self.fail("alerts.warning_share", f"must be between 0 and 1, got {share!r}")
+        repeat = default.repeat_every
+        if "repeat_every_hours" in section:
+            hours = self.number(section["repeat_every_hours"], "alerts.repeat_every_hours")
+            if not hours:
+                raise self.fail("alerts.repeat_every_hours", "must be more than 0")
+            repeat = timedelta(hours=hours)
+        return AlertRules(warning_share=share, repeat_every=repeat)
 
     # -- calendar ---------------------------------------------------------------------------
 

@@ -117,6 +117,28 @@ class Deadlines:
     resolution_due: datetime | None  # None while a pause is open
 
 
+@dataclass(frozen=True)
+class AlertRules:
+    """When the desk is told of a target: a warning once `warning_share` of it is used, the
+    breach at its due moment, then a repeat every `repeat_every` while it stays missed (working
+    time; round the clock for critical requests, whose alerts are never held for the opening)."""
+
+    warning_share: float = 0.8
+    repeat_every: timedelta = timedelta(hours=2)
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.warning_share) or not 0 < self.warning_share < 1:
+            raise ValueError("warning_share must be between 0 and 1 (exclusive)")
+        if self.repeat_every <= ZERO:
+            raise ValueError("repeat_every must be positive")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "warning_share": self.warning_share,
+            "repeat_every_seconds": self.repeat_every.total_seconds(),
+        }
+
+
 def _default_resolution() -> Mapping[Priority, Target]:
     return {
         Priority.CRITICAL: Target.calendar_time(timedelta(hours=4)),
@@ -140,6 +162,7 @@ class SlaPolicy:
     resolution: Mapping[Priority, Target] = field(default_factory=_default_resolution)
     topic_resolution: Mapping[str, Target] = field(default_factory=_default_topics)
     pause_while_waiting: bool = True
+    alerts: AlertRules = field(default_factory=AlertRules)
 
     def __post_init__(self) -> None:
         resolution = {Priority(key): target for key, target in self.resolution.items()}
@@ -210,6 +233,7 @@ class SlaPolicy:
             "resolution": {p.value: t.as_dict() for p, t in self.resolution.items()},
             "topic_resolution": {k: t.as_dict() for k, t in self.topic_resolution.items()},
             "pause_while_waiting": self.pause_while_waiting,
+            "alerts": self.alerts.as_dict(),
         }
 
     def fingerprint(self) -> str:

@@ -128,6 +128,16 @@ OVERRIDES: list[object] = [
         lambda p: p.pause_while_waiting is False,
         id="pause-while-waiting",
     ),
+    pytest.param(
+        "[alerts]\nwarning_share = 0.75",
+        lambda p: p.alerts.warning_share == 0.75,
+        id="alerts-warning-share",
+    ),
+    pytest.param(
+        "[alerts]\nrepeat_every_hours = 1.5",
+        lambda p: p.alerts.repeat_every == timedelta(minutes=90),
+        id="alerts-repeat-every",
+    ),
 ]
 
 
@@ -221,6 +231,14 @@ BAD_FILES = [
         id="pause-not-bool",
     ),
     pytest.param("[pause]\nwhile_waiting = true", "pause.while_waiting", id="unknown-pause-key"),
+    pytest.param("[alerts]\nwarning_share = 1", "alerts.warning_share", id="share-not-below-1"),
+    pytest.param(
+        "[alerts]\nwarning_share = '80%'", "alerts.warning_share", id="share-not-a-number"
+    ),
+    pytest.param(
+        "[alerts]\nrepeat_every_hours = 0", "alerts.repeat_every_hours", id="repeat-every-zero"
+    ),
+    pytest.param("[alerts]\nrepeat = 2", "alerts.repeat", id="unknown-alerts-key"),
 ]
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sla import (
+    AlertRules,
     BusinessCalendar,
     Deadlines,
     Priority,
@@ -357,6 +358,12 @@ def test_fingerprint_is_stable() -> None:
         pytest.param(
             lambda: SlaPolicy(calendar=default_policy().calendar, topic_resolution={}),
             id="topics",
+        ),
+        pytest.param(
+            lambda: SlaPolicy(
+                calendar=default_policy().calendar, alerts=AlertRules(warning_share=0.9)
+            ),
+            id="alert-rules",
         ),
     ],
 )
