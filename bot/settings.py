@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     # given up (a dead letter) and reported to the operators.
     outbox_max_attempts: int = Field(default=12, ge=1)
     outbox_max_age_hours: float = Field(default=24, gt=0)
+    # The managers' daily digest: at this time of the desk's zone, on its working days.
+    digest_time: time = time(9, 0)
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a time of the desk's zone (DESK_TIMEZONE), without an offset")
         return value
 
     @field_validator("desk_language")

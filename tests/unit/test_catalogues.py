@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -43,16 +44,40 @@ KEYWORDS = {
     "t": (1,),
     "label": (1,),
     "_desk_button": (3,),
+    "plural": (1,),  # bot.reports.Words.plural: the id of a plural entry
     "tell_client": (2,),
     "tell_desk": (2,),
 }
 
 
-def catalogue(lang: str) -> dict[str, str]:
+def read_catalogue(lang: str) -> Catalog:
     with (ROOT / "locales" / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        cat = read_po(fh)
+        return read_po(fh)
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Message id -> translation; a plural entry by its singular id, its forms joined (empty
+    if any form is)."""
+    cat = read_catalogue(lang)
     assert not [m.id for m in cat if m.id and m.fuzzy], f"fuzzy entries in {lang}"
-    return {str(m.id): str(m.string) for m in cat if m.id}
+    return {_singular(m.id): _joined(m.string) for m in cat if m.id}
+
+
+def plurals(lang: str) -> dict[str, tuple[str, ...]]:
+    return {
+        _singular(m.id): tuple(m.string)
+        for m in read_catalogue(lang)
+        if m.id and isinstance(m.id, tuple)
+    }
+
+
+def _singular(message_id: str | tuple[str, ...]) -> str:
+    return str(message_id[0] if isinstance(message_id, tuple) else message_id)
+
+
+def _joined(string: str | tuple[str, ...]) -> str:
+    forms = string if isinstance(string, tuple) else (string,)
+    return "\n".join(forms) if all(str(f).strip() for f in forms) else ""
 
 
 def used_ids() -> set[str]:
@@ -127,6 +152,20 @@ def test_no_unused_ids() -> None:
 def test_placeholders_match(message_id: str) -> None:
     ru, uz = catalogue("ru")[message_id], catalogue("uz")[message_id]
     assert placeholders(ru) == placeholders(uz)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_plural_entries_have_every_form_with_the_same_placeholders(lang: str) -> None:
+    cat = read_catalogue(lang)
+    forms = plurals(lang)
+    assert set(forms) == set(plurals("ru"))  # the same ids are plural in both
+    for message_id, texts in forms.items():
+        assert len(texts) == cat.num_plurals, message_id
+        assert all(text.strip() for text in texts), message_id
+        assert {frozenset(placeholders(text)) for text in texts} == {
+            frozenset(placeholders(forms[message_id][0]))
+        }, message_id
+        assert "n" in placeholders(texts[0]), message_id
 
 
 FORBIDDEN = ("я не знаю", "ничем не могу помочь", "это ваши проблемы", "bilmayman")
