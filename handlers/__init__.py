@@ -7,8 +7,11 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.desk import Desk
+from bot.settings import Settings
 from handlers import errors
 from handlers.client import banned, common, identify, messages, profile, requests, tickets
+from handlers.managers import export, stats
+from handlers.managers.access import ManagerAccessMiddleware
 from handlers.operators import actions, commands, group
 from handlers.operators import messages as operator_messages
 from handlers.operators.access import OperatorAccessMiddleware
@@ -30,7 +33,20 @@ def in_operator_chat(event: Message | CallbackQuery, desk: Desk) -> bool:
     return message is not None and message.chat.id == desk.operator_chat_id
 
 
+def in_managers_place(message: Message, settings: Settings) -> bool:
+    """A private chat with the bot, or the managers' chat."""
+    return message.chat.type == "private" or message.chat.id == settings.manager_chat_id
+
+
 def build_routers(operator_chat_id: int | None) -> list[Router]:
+    # First: a manager's private chat is a private chat, and /stats or /export there from
+    # anyone is the managers' (a non-manager is refused, not taken for a client's message).
+    managers = Router(name="managers")
+    managers.message.filter(in_managers_place)
+    managers.message.middleware(ManagerAccessMiddleware())
+    for module in (stats, export):
+        _attach(managers, module.router)
+
     clients = Router(name="clients")
     clients.message.filter(F.chat.type == "private")
     clients.edited_message.filter(F.chat.type == "private")
@@ -38,7 +54,7 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
     for module in (banned, common, profile, tickets, requests, identify, messages):
         _attach(clients, module.router)
 
-    routers = [clients]
+    routers = [managers, clients]
     if operator_chat_id is not None:
         # Before the operators' router: no operator needs to have caused these.
         desk_events = Router(name="operator_group")

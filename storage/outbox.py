@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import OutboxStatus, Place, Purpose
@@ -145,6 +145,19 @@ class OutboxRepo:
             .values(chat_id=new_chat_id)
         )
         return int(moved.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def prune_sent(self, before: datetime, batch: int = 5000) -> int:
+        """Delete up to `batch` rows sent before `before` (a delivered message's row is only a
+        record); returns how many went."""
+        old = (
+            select(OutboxItem.id)
+            .where(OutboxItem.status == OutboxStatus.SENT, OutboxItem.sent_at < before)
+            .limit(batch)
+        )
+        ids = list((await self.session.scalars(old)).all())
+        if ids:
+            await self.session.execute(delete(OutboxItem).where(OutboxItem.id.in_(ids)))
+        return len(ids)
 
     async def pending_count(self) -> int:
         return int(

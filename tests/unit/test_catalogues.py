@@ -45,6 +45,7 @@ KEYWORDS = {
     "label": (1,),
     "_desk_button": (3,),
     "plural": (1,),  # bot.reports.Words.plural: the id of a plural entry
+    "tn": (1,),  # bot.render.Renderer.tn: the same
     "tell_client": (2,),
     "tell_desk": (2,),
 }

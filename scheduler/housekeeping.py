@@ -1,0 +1,76 @@
+"""Daily upkeep on the scheduler: a resolved request the client never came back to closes
+itself after some working days (the client is told), and delivered outbox rows are pruned.
+
+Both are idempotent passes at a given moment (the clock is a parameter): running one twice, or
+in two processes, changes nothing more (a close goes through the life cycle, which refuses a
+request that is no longer resolved)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.lifecycle import SYSTEM, Close, Decision
+from bot.services.desk import Desk
+from bot.services.tickets import TicketService
+from bot.vocabulary import Status
+from storage.models import Ticket
+from storage.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+
+async def close_quiet_requests(
+    sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, days: int
+) -> int:
+    """Close the requests resolved `days` working days ago (or more) with no word from the
+    client since; returns how many were closed."""
+    calendar = desk.policy.calendar
+    # `days` working days always span more than `days` calendar days: an index-friendly bound.
+    bound = now - timedelta(days=days)
+    closed = 0
+    async with sessions() as session:
+        candidates = await session.scalars(
+            select(Ticket)
+            .where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= bound)
+            .order_by(Ticket.resolved_at)
+        )
+        tickets = TicketService(session, desk, now)
+        for ticket in candidates.all():
+            assert ticket.resolved_at is not None
+            if calendar.add_working_days(ticket.resolved_at, days) > now:
+                continue
+            outcome = await tickets.execute(ticket, Close(SYSTEM))
+            if isinstance(outcome, Decision) and outcome.changed:
+                renderer = desk.renderer
+                text = renderer.tn(
+                    "client.auto_closed", days, ticket.language, number=ticket.number
+                )
+                tickets.out.to_chat(
+                    ticket.client.telegram_id, text, purpose="notice", ticket_id=ticket.id
+                )
+                closed += 1
+        await session.commit()
+    if closed:
+        log.info("%d resolved requests closed after %d quiet working days", closed, days)
+    return closed
+
+
+async def prune_outbox(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, keep: timedelta
+) -> int:
+    """Delete the outbox rows delivered longer than `keep` ago; returns how many."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            pruned = await OutboxRepo(session).prune_sent(now - keep)
+            await session.commit()
+        total += pruned
+        if not pruned:
+            break
+    if total:
+        log.info("%d delivered outbox rows older than %s pruned", total, keep)
+    return total
