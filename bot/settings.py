@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     outbox_max_age_hours: float = Field(default=24, gt=0)
     # The managers' daily digest: at this time of the desk's zone, on its working days.
     digest_time: time = time(9, 0)
+    # A resolved request the client never came back to closes itself after this many working
+    # days; delivered outbox rows are kept this many days.
+    auto_close_working_days: int = Field(default=3, ge=1)
+    outbox_keep_days: int = Field(default=30, ge=1)
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")
