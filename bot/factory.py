@@ -1,5 +1,6 @@
-"""The factory: wires Bot, Dispatcher, middlewares, storage and the delivery worker. Nothing
-is created at import time; tests build their bot the same way production does."""
+"""The factory: wires Bot, Dispatcher, middlewares, storage, the delivery worker and the
+scheduler (SLA alerts). Nothing is created at import time; tests build their bot the same way
+production does."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
 from handlers import build_routers
+from scheduler.alerts import manager_chats
 from scheduler.delivery import DeliveryWorker
+from scheduler.jobs import DeskScheduler
 from scheduler.pacing import Limits
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import HeldStorage, SqlAlchemyStorage
@@ -50,11 +53,13 @@ class App:
     desk: Desk
     clock: Clock
     inflight: InFlight
+    jobs: DeskScheduler
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
+        self.jobs.start()
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -67,6 +72,7 @@ class App:
             await self.stop_background()
 
     async def stop_background(self) -> None:
+        await self.jobs.stop()
         self.worker.stop()
         for task in self._tasks:
             try:
@@ -148,6 +154,9 @@ async def build_app(
         max_attempts=settings.outbox_max_attempts,
         max_age=timedelta(hours=settings.outbox_max_age_hours),
     )
+    jobs = DeskScheduler(
+        sessions, desk, clock, managers=manager_chats(settings), on_queued=worker.wake
+    )
     storage, isolation = make_fsm(settings, sessions)
     dispatcher = Dispatcher(
         storage=storage,
@@ -162,8 +171,10 @@ async def build_app(
     # Registered first, so it is the outermost of the project's middlewares.
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(
-        UpdateContextMiddleware(sessions, clock, i18n, desk, worker.wake, storage)
+        UpdateContextMiddleware(
+            sessions, clock, i18n, desk, worker.wake, storage, planned=jobs.planned
+        )
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
-    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight)
+    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight, jobs)

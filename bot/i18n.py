@@ -7,7 +7,7 @@ import gettext
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.units import format_unit
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -82,3 +83,23 @@ def fmt_datetime(moment: datetime, lang: str, tz: ZoneInfo) -> str:
         + " "
         + fmt_time(local, lang, tz)
     )
+
+
+DURATION_UNITS = (("duration-day", 1440), ("duration-hour", 60), ("duration-minute", 1))
+
+
+def fmt_duration(delta: timedelta, lang: str, *, round_up: bool = False) -> str:
+    """'1 ч 10 мин', '2 дн. 3 ч' / '1 soat 10 daq.': the two largest units, by Babel (CLDR
+    short units), to the minute (rounded down, or up for a time left)."""
+    seconds = max(0, int(delta.total_seconds()))
+    minutes = -(-seconds // 60) if round_up else seconds // 60
+    parts: list[str] = []
+    for unit, size in DURATION_UNITS:
+        value, minutes = divmod(minutes, size)
+        if value and len(parts) < 2:
+            parts.append(format_unit(value, unit, length="short", locale=BABEL_LOCALES[lang]))
+        elif parts:
+            break  # '1 дн. 10 мин' would skip the hours: the two units stay adjacent
+    if not parts:
+        return format_unit(0, "duration-minute", length="short", locale=BABEL_LOCALES[lang])
+    return " ".join(parts)

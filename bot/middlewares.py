@@ -32,7 +32,8 @@ class UpdateContextMiddleware(BaseMiddleware):
     """Outer middleware on updates: one session and one ticket service per update; the session
     is committed once at the end unless the handler failed, and only then is anything said
     (bot.speech); what could not be said is queued in the outbox; the delivery worker is woken
-    so that what was queued goes out at once."""
+    so that what was queued goes out at once, and the alert scheduler is told of the earliest
+    alert the update planned (`planned`), so that it wakes in time for it."""
 
     def __init__(
         self,
@@ -42,6 +43,7 @@ class UpdateContextMiddleware(BaseMiddleware):
         desk: Desk,
         wake: Callable[[], None],
         fsm: BaseStorage | None = None,
+        planned: Callable[[datetime], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -49,6 +51,7 @@ class UpdateContextMiddleware(BaseMiddleware):
         self.desk = desk
         self.wake = wake
         self.held_fsm = fsm if isinstance(fsm, HeldStorage) else None
+        self.planned = planned
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -80,7 +83,7 @@ class UpdateContextMiddleware(BaseMiddleware):
         async with self.sessions() as session:
             data["session"] = session
             data["now"] = now
-            data["tickets"] = TicketService(session, self.desk, now)
+            data["tickets"] = tickets = TicketService(session, self.desk, now)
             locale = self.desk.renderer.desk_language
             if user is not None and chat is not None and chat.type == "private" and not user.is_bot:
                 client = await ClientRepo(session).get_or_create(
@@ -102,6 +105,8 @@ class UpdateContextMiddleware(BaseMiddleware):
                     log.exception("update %s failed", update_id)
                     raise
                 await session.commit()
+        if tickets.planned is not None and self.planned is not None:
+            self.planned(tickets.planned)
         return result
 
     def _posted(self, user: User | None) -> Callable[[str], str]:

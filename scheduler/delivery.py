@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards as kb
 from bot.clock import Clock
+from bot.services.alert_plans import marks_of
 from bot.services.desk import Desk
 from bot.services.desk_chat import chat_moved
 from bot.services.outgoing import Outgoing, method_of
@@ -302,14 +303,14 @@ class DeliveryWorker:
     async def _post_card(
         self, attempt: _Attempt, ticket_id: int, thread_id: int
     ) -> Decision | None:
-        chat_id = attempt.item.chat_id
+        chat_id, now = attempt.item.chat_id, self.clock.now()
         async with self.sessions() as session:
             ticket = await session.get(Ticket, ticket_id)
             assert ticket is not None
             card = SendMessage(
                 chat_id=chat_id,
                 message_thread_id=thread_id,
-                text=self.desk.renderer.card(ticket).html,
+                text=self.desk.renderer.card(ticket, marks_of(ticket, self.desk.policy, now)).html,
                 parse_mode="HTML",
                 reply_markup=kb.card(self.desk.renderer, ticket),
             )

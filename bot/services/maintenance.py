@@ -1,4 +1,5 @@
-"""Start-up upkeep: when the policy or calendar changed, open requests get new deadlines."""
+"""Start-up upkeep: when the policy or calendar changed, open requests get new deadlines and
+their alerts are planned anew (no alert for an old deadline, one for the new)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ async def recompute_if_policy_changed(
             # Each moved deadline is an audit event, and the card shows the new ones.
             service.recompute(ticket)
             service.show(ticket)
+            await service.replan(ticket)
         await set_meta(session, KEY, fingerprint)
         await session.commit()
     if tickets:

@@ -57,6 +57,7 @@ async def register_request(tickets: TicketService, client: Client, draft: Reques
             SlaTarget(kind=FIRST_RESPONSE, due_at=deadlines.first_response_due),
             SlaTarget(kind=RESOLUTION, due_at=deadlines.resolution_due),
         ],
+        pauses=[],
     )
     repo.add(ticket)
     await tickets.session.flush()
@@ -78,6 +79,7 @@ async def register_request(tickets: TicketService, client: Client, draft: Reques
         )
     client.current_ticket_id = ticket.id
     client.updated_at = now
+    await tickets.replan(ticket)
 
     out = tickets.out
     out.to_chat(

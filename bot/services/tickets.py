@@ -13,7 +13,7 @@ particular to them."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +32,10 @@ from bot.lifecycle import (
     TicketState,
     decide,
 )
-from bot.services import deadlines
+from bot.services import alert_plans, deadlines
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
+from bot.sla.alerts import most_urgent
 from bot.textsplit import shorten
 from bot.vocabulary import ActorKind, Purpose
 from storage.models import Ticket
@@ -74,6 +75,9 @@ class TicketService:
     session: AsyncSession
     desk: Desk
     now: datetime
+    # The earliest moment an alert planned in this transaction is to go out: the caller tells
+    # the alert scheduler after the commit.
+    planned: datetime | None = field(default=None, init=False)
 
     @property
     def repo(self) -> TicketRepo:
@@ -93,7 +97,10 @@ class TicketService:
             if isinstance(outcome, Refusal) or not outcome.changed:
                 return outcome
             if await repo.take_version(ticket):
+                before = _shown(ticket)
                 self.apply(ticket, outcome)
+                if _shown(ticket) != before:
+                    await self.replan(ticket)
                 return outcome
             # Another decision was saved first: decide again on the state it left.
             await repo.reload(ticket)
@@ -182,6 +189,13 @@ class TicketService:
                 due_at=due.isoformat() if due is not None else None,
             )
 
+    async def replan(self, ticket: Ticket) -> None:
+        """The request's alerts planned anew for its state (deadlines, assignee, priority and
+        status), in this transaction."""
+        earliest = await alert_plans.replan(self.session, ticket, self.desk.policy, self.now)
+        if earliest is not None and (self.planned is None or earliest < self.planned):
+            self.planned = earliest
+
     def _ban(self, ticket: Ticket, banned: bool) -> None:
         client = ticket.client
         client.banned = banned
@@ -196,10 +210,12 @@ class TicketService:
     # ---- saying
 
     def show(self, ticket: Ticket) -> None:
-        """The card and the topic title always show the current state."""
+        """The card and the topic title always show the current state, and how its deadlines
+        stand now (close to or past)."""
         out, renderer = self.out, self.desk.renderer
-        out.refresh_card(ticket, renderer.card(ticket).html, kb.card(renderer, ticket))
-        title = renderer.topic_title(ticket)
+        marks = alert_plans.marks_of(ticket, self.desk.policy, self.now)
+        out.refresh_card(ticket, renderer.card(ticket, marks).html, kb.card(renderer, ticket))
+        title = renderer.topic_title(ticket, most_urgent(marks))
         if ticket.topic_title != title:
             out.retitle_topic(ticket, title)
 

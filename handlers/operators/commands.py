@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import fmt_datetime
 from bot.lifecycle import Actor
 from bot.services.actions import Request, perform
+from bot.services.alert_plans import marks_of
 from bot.services.desk import Desk
 from bot.services.queries import nearest_due, queue
 from bot.services.relay import ticket_in_desk
@@ -103,7 +104,8 @@ async def show_one(
     if ticket is None:
         await message.reply(_("desk.not_found"))
         return
-    await message.reply(desk.renderer.card(ticket).html, parse_mode="HTML")
+    card = desk.renderer.card(ticket, marks_of(ticket, desk.policy, now))
+    await message.reply(card.html, parse_mode="HTML")
 
 
 @router.message(Command("priority"))
