@@ -4,8 +4,8 @@ and stopped with the bot (bot.factory.App).
 SLA alerts wake it at their moment, not on a fixed scan: one date job is armed for the earliest
 pending alert and moved whenever a plan changes (the update middleware calls `planned` after a
 commit that planned an alert; every pass re-arms it from the database), and a sweep every minute
-is the safety net. The sweep also runs at start, so whatever fell due while the bot was down is
-alerted at once (and once: the claim in the database decides).
+is the safety net. At start the date job is armed for the moment itself, so whatever fell due
+while the bot was down is alerted at once (and once: the claim in the database decides).
 
 The clock is a parameter: a pass takes `now` from it. APScheduler counts real time, so a moment
 of the desk's clock is turned into a real delay when the job is armed; a clock that can jump
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -64,6 +65,9 @@ class DeskScheduler:
         self._lock = asyncio.Lock()
         self._armed: datetime | None = None  # the desk-clock moment the date job is set for
         self._started = False
+        self._runs = 0  # passes under way or waiting for the lock
+        self._no_runs = asyncio.Event()
+        self._no_runs.set()
         self._unlisten: Callable[[], None] | None = None
 
     # ---- life
@@ -73,27 +77,31 @@ class DeskScheduler:
         for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
             logging.getLogger(name).setLevel(logging.WARNING)  # a line per run is noise
         self.apscheduler.start()
+        self._started = True
         self.apscheduler.add_job(
             self.run,
             IntervalTrigger(seconds=self.sweep_every.total_seconds(), timezone=UTC),
             id=SWEEP_JOB,
-            next_run_time=datetime.now(UTC),  # at once: what fell due while the bot was down
         )
+        self._arm(self.clock.now())  # at once: what fell due while the bot was down
         listen = getattr(self.clock, "listen", None)
         if callable(listen):
             self._unlisten = listen(self.jumped)
-        self._started = True
-        log.info("scheduler started (SLA alerts sweep every %s)", self.sweep_every)
+        log.info("scheduler started (SLA alerts swept every %s)", self.sweep_every)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Waits for a pass under way (its transaction commits or rolls back whole)."""
         if not self._started:
             return
         self._started = False
         if self._unlisten is not None:
             self._unlisten()
-        async with self._lock:
-            self.apscheduler.shutdown(wait=False)
+            self._unlisten = None
+        self.apscheduler.remove_all_jobs()
+        # A pass under way ends; one waiting to start gives up.
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._no_runs.wait(), timeout)
+        self.apscheduler.shutdown(wait=False)
         await asyncio.sleep(0)  # APScheduler shuts down in the loop's next turn
 
     # ---- waking
@@ -107,6 +115,11 @@ class DeskScheduler:
         """The clock was moved: what is due at its new moment goes now."""
         if self._started:
             self._arm(self.clock.now())
+
+    @property
+    def armed(self) -> datetime | None:
+        """The moment (of the desk's clock) the date job is set for."""
+        return self._armed
 
     def idle(self) -> bool:
         """No pass under way and none due (the tests wait for this)."""
@@ -127,23 +140,33 @@ class DeskScheduler:
 
     async def run(self) -> int:
         """One due-work pass at the clock's now; then the date job is armed for what is next."""
-        async with self._lock:
-            if not self._started:
-                return 0
-            self._armed = None
-            sent = 0
-            try:
-                sent = await run_alerts_once(
-                    self.sessions, self.desk, self.clock, managers=self.managers
-                )
-                async with self.sessions() as session:
-                    earliest = await AlertRepo(session).earliest_pending()
-            except Exception:
-                log.exception("SLA alert pass failed; the sweep tries again")
-                return sent
-            if sent:
-                self.on_queued()
-            if earliest is not None and self._started:
-                now = self.clock.now()
-                self._arm(max(earliest, now + AGAIN_AFTER) if earliest <= now else earliest)
+        self._runs += 1
+        self._no_runs.clear()
+        try:
+            async with self._lock:
+                if not self._started:
+                    return 0
+                return await self._pass()
+        finally:
+            self._runs -= 1
+            if not self._runs:
+                self._no_runs.set()
+
+    async def _pass(self) -> int:
+        self._armed = None
+        sent = 0
+        try:
+            sent = await run_alerts_once(
+                self.sessions, self.desk, self.clock, managers=self.managers
+            )
+            async with self.sessions() as session:
+                earliest = await AlertRepo(session).earliest_pending()
+        except Exception:
+            log.exception("SLA alert pass failed; the sweep tries again")
             return sent
+        if sent:
+            self.on_queued()
+        if earliest is not None and self._started:
+            now = self.clock.now()
+            self._arm(max(earliest, now + AGAIN_AFTER) if earliest <= now else earliest)
+        return sent

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _MAX_BODY = 60 * 1024 * 1024
 _QUIET = 0.2  # idle(): no request for this long
+_MINUTE = 60.0  # limit_rate(): the window of Telegram's flood control
 _SUPERSEDED = (
     "terminated by other getUpdates request; make sure that only one bot instance is running"
 )
@@ -114,6 +117,7 @@ class StandIn(Actions):
         self.url = ""
         self.max_poll_timeout = max_poll_timeout
         self._faults: list[Fault] = []
+        self._rates: dict[int, tuple[int, deque[float]]] = {}
         self._runner: web.AppRunner | None = None
         self._update_event = asyncio.Event()
         self._poll_generation = 0
@@ -174,6 +178,34 @@ class StandIn(Actions):
         if times < 1:
             raise ValueError("times must be at least 1")
         self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
+
+    def limit_rate(self, chat_id: int, per_minute: int = 20) -> None:
+        """Telegram's flood control for one chat: calls that post or change something there
+        (anything but get*) beyond `per_minute` within a minute answer 429, with retry_after
+        the seconds until the oldest of them leaves the minute."""
+        self._rates[chat_id] = (per_minute, deque())
+
+    def _take_flood(self, method: str, params: Params) -> ApiError | None:
+        if not self._rates or method.lower().startswith("get"):
+            return None
+        value = params.values.get("chat_id")
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            return None
+        try:
+            chat_id = int(value)
+        except ValueError:
+            return None
+        if chat_id not in self._rates:
+            return None
+        limit, stamps = self._rates[chat_id]
+        now = time.monotonic()
+        while stamps and now - stamps[0] >= _MINUTE:
+            stamps.popleft()
+        if len(stamps) >= limit:
+            retry = max(1, math.ceil(_MINUTE - (now - stamps[0])))
+            return ApiError(429, default_description(429, retry), {"retry_after": retry})
+        stamps.append(now)
+        return None
 
     def _take_fault(self, method: str, params: Params) -> ApiError | None:
         for fault in self._faults:
@@ -302,7 +334,7 @@ class StandIn(Actions):
     async def _answer(self, token: str, method: str, params: Params) -> Any:
         if token != self.token:
             raise unauthorized()
-        fault = self._take_fault(method, params)
+        fault = self._take_fault(method, params) or self._take_flood(method, params)
         if fault is not None:
             raise fault
         if method.lower() == "getupdates":

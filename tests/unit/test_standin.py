@@ -413,6 +413,19 @@ async def test_429_surfaces_as_retry_after(bot: Bot, standin: StandIn) -> None:
     assert standin.last(CLIENT)["text"] == "hi"
 
 
+async def test_flood_control_of_a_group(bot: Bot, standin: StandIn) -> None:
+    standin.limit_rate(DESK, per_minute=3)
+    for index in range(3):
+        await bot.send_message(DESK, f"message {index}")
+    await bot.get_chat(DESK)  # reading is not limited
+    await bot.send_message(CLIENT, "another chat is not limited")
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await bot.send_message(DESK, "one too many")
+    assert 55 <= caught.value.retry_after <= 60
+    assert [m["text"] for m in standin.sent(DESK)] == ["message 0", "message 1", "message 2"]
+    assert [c.status for c in standin.calls_of("sendMessage")].count(429) == 1
+
+
 async def test_fault_for_one_chat_and_server_error(bot: Bot, standin: StandIn) -> None:
     standin.fail("sendMessage", status=500, times=2, chat_id=DESK)
 
