@@ -1,4 +1,4 @@
-"""python -m bot [run] | sla ... | demo | migrate"""
+"""python -m bot [run] | sla ... | demo | migrate | alerts --now ISO | digest --now ISO"""
 
 from __future__ import annotations
 
@@ -54,6 +54,23 @@ def main(argv: list[str]) -> int:
     )
     if command == "migrate":
         asyncio.run(_migrate(settings))
+        return 0
+    if command in ("alerts", "digest"):
+        from bot.oneshot import parse_now, run_once
+
+        now = parse_now(argv[1:], command)
+        if settings.bot_token is None:
+            print(DeskI18n().t("cli.no_token", settings.desk_language), file=sys.stderr)
+            return 1
+        queued = asyncio.run(run_once(settings, command, now))
+        done = DeskI18n().t(
+            "cli.once_done",
+            settings.desk_language,
+            command=command,
+            now=now.isoformat(),
+            count=queued,
+        )
+        print(done)
         return 0
     if command != "run":
         print(DeskI18n().t("cli.usage", settings.desk_language), file=sys.stderr)

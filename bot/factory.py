@@ -33,7 +33,9 @@ from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
 from handlers import build_routers
 from scheduler.alerts import manager_chats
+from scheduler.daily import DailyJobs
 from scheduler.delivery import DeliveryWorker
+from scheduler.digest import DigestParams
 from scheduler.jobs import DeskScheduler
 from scheduler.pacing import Limits
 from storage.db import create_engine, create_session_factory, upgrade
@@ -54,12 +56,14 @@ class App:
     clock: Clock
     inflight: InFlight
     jobs: DeskScheduler
+    daily: DailyJobs
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
         self.jobs.start()
+        self.daily.start()
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -72,6 +76,7 @@ class App:
             await self.stop_background()
 
     async def stop_background(self) -> None:
+        self.daily.stop()
         await self.jobs.stop()
         self.worker.stop()
         for task in self._tasks:
@@ -157,6 +162,16 @@ async def build_app(
     jobs = DeskScheduler(
         sessions, desk, clock, managers=manager_chats(settings), on_queued=worker.wake
     )
+    daily = DailyJobs(
+        jobs.apscheduler,
+        sessions,
+        desk,
+        clock,
+        DigestParams.from_settings(settings),
+        auto_close_days=settings.auto_close_working_days,
+        outbox_keep=timedelta(days=settings.outbox_keep_days),
+        on_queued=worker.wake,
+    )
     storage, isolation = make_fsm(settings, sessions)
     dispatcher = Dispatcher(
         storage=storage,
@@ -177,4 +192,6 @@ async def build_app(
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
-    return App(settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight, jobs)
+    return App(
+        settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight, jobs, daily
+    )

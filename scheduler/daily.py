@@ -1,0 +1,110 @@
+"""The desk's daily work on the same scheduler as the SLA alerts: the managers' digest at its
+moment (DIGEST_TIME on working days), and the housekeeping every hour (a quiet resolved request
+closes itself, delivered outbox rows are pruned).
+
+The digest wakes the scheduler at its own moment, not on a scan: a date job armed for the next
+digest moment of the desk's clock, armed again after each run and after a jump of the clock;
+the minute sweep of the alerts asks for it too, as a safety net. Sending is once per day
+whatever runs it (the digests table decides), so a restart at 09:00 or two processes send one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.services.desk import Desk
+from scheduler.digest import DigestParams, next_digest_at, run_digest
+from scheduler.housekeeping import close_quiet_requests, prune_outbox
+
+log = logging.getLogger(__name__)
+
+DIGEST_JOB, HOUSEKEEPING_JOB = "digest-next", "housekeeping"
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+
+
+class DailyJobs:
+    def __init__(
+        self,
+        apscheduler: AsyncIOScheduler,
+        sessions: async_sessionmaker[AsyncSession],
+        desk: Desk,
+        clock: Clock,
+        digest: DigestParams,
+        *,
+        auto_close_days: int = 3,
+        outbox_keep: timedelta = timedelta(days=30),
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.apscheduler = apscheduler
+        self.sessions = sessions
+        self.desk = desk
+        self.clock = clock
+        self.digest_params = digest
+        self.auto_close_days = auto_close_days
+        self.outbox_keep = outbox_keep
+        self.on_queued = on_queued
+        self.digest_at: datetime | None = None  # the desk-clock moment the digest job waits for
+        self._unlisten: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        """After the scheduler started: the digest armed (at once: one due while the bot was
+        down goes now), the housekeeping now and every hour."""
+        self._arm_digest(self.clock.now())
+        self.apscheduler.add_job(
+            self.housekeeping,
+            IntervalTrigger(seconds=HOUSEKEEPING_EVERY.total_seconds(), timezone=UTC),
+            id=HOUSEKEEPING_JOB,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+        listen = getattr(self.clock, "listen", None)
+        if callable(listen):
+            self._unlisten = listen(lambda: self._arm_digest(self.clock.now()))
+
+    def stop(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _arm_digest(self, moment: datetime) -> None:
+        if not self.apscheduler.running:
+            return
+        delay = max(timedelta(0), moment - self.clock.now())
+        self.digest_at = moment
+        self.apscheduler.add_job(
+            self.digest,
+            DateTrigger(run_date=datetime.now(UTC) + delay, timezone=UTC),
+            id=DIGEST_JOB,
+            replace_existing=True,
+        )
+
+    async def digest(self) -> bool:
+        """Send the digest if it is due now and nobody has; then wait for the next one."""
+        now = self.clock.now()
+        sent = False
+        try:
+            sent = await run_digest(self.sessions, self.desk, self.digest_params, now)
+        except Exception:
+            log.exception("the digest failed; it is tried again at the next sweep")
+        if sent:
+            self.on_queued()
+        self._arm_digest(next_digest_at(now, self.desk, self.digest_params))
+        return sent
+
+    async def housekeeping(self) -> None:
+        now = self.clock.now()
+        try:
+            closed = await close_quiet_requests(self.sessions, self.desk, now, self.auto_close_days)
+            await prune_outbox(self.sessions, now, self.outbox_keep)
+        except Exception:
+            log.exception("housekeeping failed; it runs again within the hour")
+            return
+        if closed:
+            self.on_queued()
