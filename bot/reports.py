@@ -12,7 +12,7 @@ from typing import Final
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from bot.i18n import BABEL_LOCALES, fmt_datetime
+from bot.i18n import BABEL_LOCALES, fmt_datetime, fmt_duration
 from bot.render import Renderer
 from bot.services.stats import Breach, Overdue, Person, Stats
 from bot.textsplit import TEXT_LIMIT, split_text
@@ -43,8 +43,7 @@ class Words:
 
     def plural(self, message_id: str, count: int, **params: object) -> str:
         """A text with a count: the catalogue's plural form for `count` ({n} in it)."""
-        text = self.renderer.i18n.gettext(message_id, message_id, count, locale=self.lang)
-        return text.format(n=count, **params)
+        return self.renderer.tn(message_id, count, self.lang, **params)
 
     def label(self, message_id: str) -> str:
         return self.renderer.label(message_id, self.lang)
@@ -56,15 +55,8 @@ class Words:
         return format_date(value, "dd.MM.yyyy", locale=self.locale)
 
     def span(self, value: timedelta) -> str:
-        """'25 мин', '1 ч 10 мин', '2 д 3 ч' (rounded down to the minute)."""
-        minutes = max(int(value.total_seconds()) // 60, 0)
-        hours, minutes = divmod(minutes, 60)
-        days, hours = divmod(hours, 24)
-        if days:
-            return self.t("stats.span.dh", days=days, hours=hours)
-        if hours:
-            return self.t("stats.span.hm", hours=hours, minutes=minutes)
-        return self.t("stats.span.m", minutes=minutes)
+        """'25 мин', '1 ч 10 мин', '2 дн. 3 ч' (Babel's units, as the alerts say it)."""
+        return fmt_duration(value, self.lang)
 
     def percent(self, share: float) -> str:
         return format_percent(share, locale=self.locale)
