@@ -4,7 +4,7 @@ closes itself, delivered outbox rows are pruned).
 
 The digest wakes the scheduler at its own moment, not on a scan: a date job armed for the next
 digest moment of the desk's clock, armed again after each run and after a jump of the clock;
-the minute sweep of the alerts asks for it too, as a safety net. Sending is once per day
+a sweep every minute asks for it too, as a safety net. Sending is once per day
 whatever runs it (the digests table decides), so a restart at 09:00 or two processes send one."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from scheduler.housekeeping import close_quiet_requests, prune_outbox
 
 log = logging.getLogger(__name__)
 
-DIGEST_JOB, HOUSEKEEPING_JOB = "digest-next", "housekeeping"
+DIGEST_JOB, DIGEST_SWEEP, HOUSEKEEPING_JOB = "digest-next", "digest-sweep", "housekeeping"
+DIGEST_SWEEP_EVERY = timedelta(minutes=1)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
@@ -51,12 +52,19 @@ class DailyJobs:
         self.outbox_keep = outbox_keep
         self.on_queued = on_queued
         self.digest_at: datetime | None = None  # the desk-clock moment the digest job waits for
+        self._running = 0
         self._unlisten: Callable[[], None] | None = None
 
     def start(self) -> None:
         """After the scheduler started: the digest armed (at once: one due while the bot was
         down goes now), the housekeeping now and every hour."""
         self._arm_digest(self.clock.now())
+        self.apscheduler.add_job(
+            self.digest,
+            IntervalTrigger(seconds=DIGEST_SWEEP_EVERY.total_seconds(), timezone=UTC),
+            id=DIGEST_SWEEP,
+            replace_existing=True,
+        )
         self.apscheduler.add_job(
             self.housekeeping,
             IntervalTrigger(seconds=HOUSEKEEPING_EVERY.total_seconds(), timezone=UTC),
@@ -72,6 +80,11 @@ class DailyJobs:
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
+
+    def idle(self) -> bool:
+        """Nothing under way and the digest not yet due (the tests wait for this)."""
+        due = self.digest_at
+        return not self._running and (due is None or due > self.clock.now())
 
     def _arm_digest(self, moment: datetime) -> None:
         if not self.apscheduler.running:
@@ -89,10 +102,13 @@ class DailyJobs:
         """Send the digest if it is due now and nobody has; then wait for the next one."""
         now = self.clock.now()
         sent = False
+        self._running += 1
         try:
             sent = await run_digest(self.sessions, self.desk, self.digest_params, now)
         except Exception:
-            log.exception("the digest failed; it is tried again at the next sweep")
+            log.exception("the digest failed; it is tried again at its next moment")
+        finally:
+            self._running -= 1
         if sent:
             self.on_queued()
         self._arm_digest(next_digest_at(now, self.desk, self.digest_params))
@@ -100,11 +116,14 @@ class DailyJobs:
 
     async def housekeeping(self) -> None:
         now = self.clock.now()
+        self._running += 1
         try:
             closed = await close_quiet_requests(self.sessions, self.desk, now, self.auto_close_days)
             await prune_outbox(self.sessions, now, self.outbox_keep)
         except Exception:
             log.exception("housekeeping failed; it runs again within the hour")
             return
+        finally:
+            self._running -= 1
         if closed:
             self.on_queued()

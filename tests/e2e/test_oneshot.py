@@ -60,3 +60,33 @@ def test_the_moment_needs_its_offset(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["alerts", "--now", "2026-11-23T10:00:00"])
     assert "offset" in capsys.readouterr().err
+
+
+async def test_the_running_bot_sends_the_digest_at_its_moment_once(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.add_user(MANAGER, "Malika", last_name="Manager")
+    h = Harness(standin, tmp_path, WORKING_MOMENT, manager_ids=str(MANAGER))
+    await h.start()
+    try:
+        client = Person(h, 1001, "Иван")
+        await identify(client)
+        await open_request(client)
+
+        def charts() -> int:
+            return len([m for m in standin.sent(MANAGER) if "photo" in m])
+
+        # Started on Monday at 11:00 with no digest sent today: Monday's goes at once.
+        assert charts() == 1
+        # Tuesday 08:59: not yet; 09:00: Tuesday's, once, even over a restart.
+        h.clock.advance(timedelta(hours=21, minutes=59))
+        await h.settle()
+        assert charts() == 1
+        h.clock.advance(timedelta(minutes=1))
+        await h.settle(limit=15)
+        assert charts() == 2
+        await h.restart()
+        await h.settle()
+        assert charts() == 2
+    finally:
+        await h.stop()
