@@ -7,7 +7,12 @@ transcript of what each side writes and sees:
 2. two minutes later an operator takes the request from its card in the operator group, answers
    the client by replying to the card and marks it solved; the client confirms and rates it;
 3. at 21:00, outside working time, a client writes in Uzbek, asks to be called back and shares
-   a phone number; request №1002 is promised an answer by 10:00 on the next working day.
+   a phone number; request №1002 is promised an answer by 10:00 on the next working day;
+4. on Monday at 09:00 the scheduler sends the managers' morning digest with its chart (saved to
+   a file whose path is printed); the operator takes №1002 but does not answer yet;
+5. at 09:40 the operators are warned that №1002's first-response time is running out, and at
+   10:00 the breach alert names the assignee (and goes to the manager); the client gets an
+   apology with a new promise.
 
 The operator part comes before the Uzbek client so that №1001 is answered within the 10 working
 minutes the bot promises (the demo's clock only moves forward).
@@ -43,7 +48,14 @@ FRIDAY_EVENING = datetime(2026, 11, 27, 19, 30, tzinfo=TZ)  # working time
 OPERATOR_MOMENT = datetime(2026, 11, 27, 19, 33, tzinfo=TZ)
 AFTER_HOURS = datetime(2026, 11, 27, 21, 0, tzinfo=TZ)  # the next opening: Monday 08:00
 
+MONDAY_DIGEST = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
+MONDAY_CLAIM = datetime(2026, 11, 30, 9, 5, tzinfo=TZ)
+MONDAY_WARNING = datetime(2026, 11, 30, 9, 40, tzinfo=TZ)  # 80 % of 08:00-10:00 is used
+MONDAY_BREACH = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+CHART_FILE = Path(tempfile.gettempdir()) / "crpt-desk-demo-digest.png"
+
 OPERATOR_ID = 9001
+MANAGER_ID = 7001
 RU_CLIENT_ID = 1001
 UZ_CLIENT_ID = 1002
 
@@ -446,10 +458,39 @@ async def _uzbek_client(desk: Desk) -> None:
     require("10:00" in answer, f"the after-hours promise has no 10:00: {answer!r}")
 
 
+async def _monday(desk: Desk) -> None:
+    desk.scene("4. Monday morning: the managers' digest", MONDAY_DIGEST)
+    await desk.after("the digest at 09:00")
+    charts = [m for m in desk.standin.sent(MANAGER_ID) if "photo" in m]
+    require(bool(charts), "no digest with its chart reached the manager")
+    stored = desk.standin.files.get(charts[-1]["photo"][-1]["file_id"])
+    require(stored is not None, "the chart's file is not in the stand-in")
+    assert stored is not None
+    CHART_FILE.write_bytes(stored.content())
+    _out(f"[the digest's chart is saved to {CHART_FILE}]")
+
+    desk.scene("5. The operator takes №1002 without answering yet", MONDAY_CLAIM)
+    dilnoza = Person(desk, OPERATOR_ID, "operator", chat_id=OPERATORS)
+    cards = [m for m in desk.standin.sent(OPERATORS) if "№1002" in _content(m) and _buttons(m)]
+    require(bool(cards), "no card of №1002 with buttons in the operator group")
+    await dilnoza.press("Взять в работу", on=cards[-1:])
+
+    desk.scene("6. 80 % of №1002's first-response time is used: a warning", MONDAY_WARNING)
+    calls = await desk.after("the warning")
+    warned = desk.texts_to(OPERATORS, calls)
+    require("№1002" in warned, f"no warning about №1002 in the group: {warned!r}")
+
+    desk.scene("7. №1002's first-response time has passed: the breach alert", MONDAY_BREACH)
+    calls = await desk.after("the breach alert")
+    alert = desk.texts_to(OPERATORS, calls)
+    require("Dilnoza" in alert, f"the breach alert does not name the assignee: {alert!r}")
+
+
 async def _play(desk: Desk) -> None:
     await _russian_client(desk)
     await _operator(desk)
     await _uzbek_client(desk)
+    await _monday(desk)
     desk.step = "the end"
     unknown = desk.standin.unknown_methods
     require(not unknown, f"the bot called methods the stand-in does not know: {unknown}")
@@ -463,6 +504,7 @@ def _world() -> StandIn:
     standin.add_user(RU_CLIENT_ID, "Иван", last_name="Петров", language_code="ru")
     standin.add_user(UZ_CLIENT_ID, "Aziz", last_name="Karimov", language_code="uz")
     standin.add_user(OPERATOR_ID, "Dilnoza", last_name="Operator", language_code="ru")
+    standin.add_user(MANAGER_ID, "Malika", last_name="Manager", language_code="ru")
     standin.add_group(OPERATORS, "CRPT-Turon operators", members=[OPERATOR_ID])
     return standin
 
@@ -475,6 +517,7 @@ async def _start(standin: StandIn, tmp: Path, log: _LogWatch) -> Desk:
         database_url=f"sqlite+aiosqlite:///{tmp / 'desk.db'}",
         clock=clock,
         operator_chat_id=OPERATORS,
+        manager_ids=str(MANAGER_ID),
     )
     desk = Desk(standin, bot, clock, Transcript(standin), log)
     await bot.start()
@@ -543,5 +586,8 @@ async def run_demo() -> int:
         root.removeHandler(log)
     if ok:
         _out()
-        _out("Demo finished: requests №1001 and №1002 registered, №1001 answered and rated.")
+        _out(
+            "Demo finished: requests №1001 and №1002 registered, №1001 answered and rated, "
+            "the morning digest sent, №1002 warned of and alerted as overdue."
+        )
     return 0 if ok else 1
