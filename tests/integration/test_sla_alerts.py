@@ -215,6 +215,19 @@ async def test_alerts_outside_working_time_wait_for_the_opening_and_go_out_toget
     assert "просрочено на 12 ч" in together  # how long the clients have waited
 
 
+async def test_a_repeat_that_falls_at_the_closing_waits_for_the_morning(kit: AlertDesk) -> None:
+    ticket = await kit.open(at("2026-04-06 17:50"))  # first response due 18:00
+    assert await kit.run(at("2026-04-06 18:00")) == 1
+    assert (FR, R, 1, "Tue 08:00") in await kit.pending(ticket)  # 20:00 is closed
+    assert await kit.run(at("2026-04-06 20:00")) == 0
+    mark = await kit.last_id()
+    assert await kit.run(at("2026-04-07 08:00")) == 1
+    [repeat] = await kit.alerts_to(OPERATOR_CHAT_ID, mark)
+    assert "Всё ещё просрочено: первый ответ" in repeat
+    assert "просрочено на 14 ч" in repeat
+    assert (FR, R, 2, "Tue 10:00") in await kit.pending(ticket)
+
+
 async def test_a_warning_on_a_sunday_waits_for_monday(kit: AlertDesk) -> None:
     # The catalogue's 5 calendar days: 80 % are used on Sunday at 10:00.
     ticket = await kit.open(at("2026-04-08 10:00"), topic="catalog")
