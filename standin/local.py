@@ -80,7 +80,12 @@ class LocalBot:
     async def _quiet(self) -> bool:
         assert self.app is not None
         app = self.app
-        return app.inflight.count == 0 and app.jobs.idle() and app.daily.idle() and await self.pending_outbox() == 0
+        return (
+            app.inflight.count == 0
+            and app.jobs.idle()
+            and app.daily.idle()
+            and await self.pending_outbox() == 0
+        )
 
     async def settle(self, limit: float = 8.0) -> None:
         """Until the bot has taken every update, handled it and delivered what it queued."""

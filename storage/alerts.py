@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,17 @@ from bot.vocabulary import AlertKind, AlertStatus
 from storage.models import SlaAlert
 
 PENDING, SENT, CANCELLED = AlertStatus.PENDING, AlertStatus.SENT, AlertStatus.CANCELLED
+
+
+def due_query(now: datetime, limit: int) -> Select[SlaAlert]:
+    """Pending alerts whose moment has come, oldest first: the index on (status, fire_at)
+    answers it, so the cost follows what is due, not how many requests are open."""
+    return (
+        select(SlaAlert)
+        .where(SlaAlert.status == PENDING, SlaAlert.fire_at <= now)
+        .order_by(SlaAlert.fire_at, SlaAlert.id)
+        .limit(limit)
+    )
 
 
 class AlertRepo:
@@ -42,14 +53,8 @@ class AlertRepo:
         return found
 
     async def due(self, now: datetime, limit: int) -> Sequence[SlaAlert]:
-        """Pending alerts whose moment has come, oldest first: the index on (status, fire_at)
-        answers it, so the cost follows what is due, not how many requests are open."""
         rows = await self.session.scalars(
-            select(SlaAlert)
-            .where(SlaAlert.status == PENDING, SlaAlert.fire_at <= now)
-            .order_by(SlaAlert.fire_at, SlaAlert.id)
-            .limit(limit)
-            .execution_options(populate_existing=True)
+            due_query(now, limit).execution_options(populate_existing=True)
         )
         return rows.all()
 

@@ -8,12 +8,15 @@ import asyncio
 from collections import Counter
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alert_text import shown_length
 from bot.services.desk import Desk
 from bot.textsplit import TEXT_LIMIT
 from bot.vocabulary import AlertStatus
+from storage.alerts import due_query
 from storage.db import create_engine, create_session_factory
 from tests.integration.alert_kit import MANAGER, MANAGER_CHAT, AlertDesk, at, numbers_in, texts_of
 from tests.integration.conftest import OPERATOR_CHAT_ID
@@ -69,3 +72,20 @@ async def test_passes_running_at_once_send_each_alert_once(
     assert set(named.values()) == {1}
     sent = [row for i in ids for row in await kit.rows(i, AlertStatus.SENT)]
     assert len(sent) == 60
+
+
+async def test_the_due_work_query_reads_the_index(
+    sessions: async_sessionmaker[AsyncSession], dialect: str
+) -> None:
+    """status = pending AND fire_at <= now through ix_sla_alerts_due: the pass costs what is
+    due, not what is open (PostgreSQL chooses by its statistics; SQLite's plan is checked)."""
+    if dialect != "sqlite":
+        pytest.skip("SQLite's plan is checked; PostgreSQL plans by its statistics")
+    query = due_query(at("2026-04-06 12:00"), 1000)
+    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    async with sessions() as session:
+        plan = " ".join(
+            str(row[-1]) for row in await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
+        )
+    assert "SEARCH sla_alerts USING INDEX ix_sla_alerts_due (status=? AND fire_at<?)" in plan
+    assert "TEMP B-TREE" not in plan  # read in the index's order: no sort of what is due
