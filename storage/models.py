@@ -141,7 +141,7 @@ class TicketPause(Base):
     __tablename__ = "ticket_pauses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
 
