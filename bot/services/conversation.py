@@ -52,13 +52,14 @@ async def add_client_message(
     reply_to: int | None = None,
 ) -> None:
     now = tickets.now
-    row = stored(ticket, part, direction=Direction.CLIENT, author=client_author(client), now=now)
+    author = client_author(client)
+    row = stored(ticket, part, direction=Direction.CLIENT, author=author, now=now)
     tickets.repo.add_message(row)
     await tickets.session.flush()
     ticket.client_unreachable = False
     client.current_ticket_id = ticket.id
     # The client's message is kept whatever the life cycle says of it.
-    await tickets.execute(ticket, ClientWrites(client_author(client)))
+    await tickets.execute(ticket, ClientWrites(author))
     desk = tickets.desk
     if desk.operator_chat_id is None:
         return

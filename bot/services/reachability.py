@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.lifecycle import EventKind
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
 from bot.vocabulary import ActorKind, Purpose
@@ -17,8 +18,6 @@ from storage.outbox import OutboxRepo
 from storage.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
-
-CLIENT_BLOCKED = "client_blocked"
 
 
 async def client_blocked(
@@ -39,7 +38,7 @@ async def client_blocked(
         if ticket.client_unreachable:
             continue
         ticket.client_unreachable = True
-        tickets.log(ticket, CLIENT_BLOCKED, at=now, actor_kind=ActorKind.SYSTEM)
+        tickets.log(ticket, EventKind.CLIENT_BLOCKED, at=now, actor_kind=ActorKind.SYSTEM)
         out.to_desk(
             ticket,
             desk.renderer.t("desk.client_blocked", lang, number=ticket.number),
