@@ -72,6 +72,38 @@ class ClientAction(StrEnum):
     NO_COMMENT = "nocomment"
 
 
+class HeldAction(StrEnum):
+    """An operator's button on the guard's warning about a held answer."""
+
+    SEND = "send"  # send it to the client as it is
+    CANCEL = "cancel"  # drop it
+
+
+class GuardRule(StrEnum):
+    """What the quality guard found in an operator's answer (bot.guard)."""
+
+    PHRASE = "phrase"  # a phrase the regulation forbids
+    FAMILIAR = "familiar"  # familiar address («ты», «sen»)
+    OBSCENE = "obscene"  # obscene or coarse words
+    CAPS = "caps"  # a sentence in capital letters only
+
+
+class HeldKind(StrEnum):
+    """What the guard holds back."""
+
+    ANSWER = "answer"  # an operator's message to the client (a text, a caption)
+    EDIT = "edit"  # a new text of an answer the client already has
+    MACRO = "macro"  # a saved answer sent with /m
+
+
+class HeldStatus(StrEnum):
+    HELD = "held"  # waiting for an operator's decision
+    SENT = "sent"  # sent as it is, by an operator's decision
+    CANCELLED = "cancelled"  # dropped by an operator's decision
+    FIXED = "fixed"  # the operator edited it until it passed, and it went
+    REPLACED = "replaced"  # a later edit of the same message took its place
+
+
 class Direction(StrEnum):
     """Who wrote a stored message: the client, an operator to the client, or a note."""
 
