@@ -26,6 +26,8 @@ from bot.vocabulary import (
     AlertKind,
     AlertStatus,
     Direction,
+    HeldKind,
+    HeldStatus,
     OutboxStatus,
     Place,
     Priority,
@@ -299,3 +301,57 @@ class SlaAlert(Base):
     )
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class HeldAnswer(Base):
+    """An operator's answer the quality guard stopped (bot.guard): what it would have sent and
+    why, kept until an operator sends it as it is or cancels it, so a restart loses nothing.
+    `chat_id`/`message_id` are the operator's message in the group (the /m command for a saved
+    answer); an edit that was stopped names the stored message it would have changed."""
+
+    __tablename__ = "held_answers"
+    __table_args__ = (Index("ix_held_answers_source", "chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[HeldKind] = mapped_column(StrEnumType(HeldKind, 10))
+    status: Mapped[HeldStatus] = mapped_column(StrEnumType(HeldStatus, 10), default=HeldStatus.HELD)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_name: Mapped[str] = mapped_column(String(300), default="")
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    reply_to: Mapped[int | None] = mapped_column(BigInteger)  # the group message it answered
+    content_type: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(300))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    media_group_id: Mapped[str | None] = mapped_column(String(100))
+    edited_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket_messages.id", ondelete="CASCADE")
+    )
+    macro: Mapped[str | None] = mapped_column(String(64))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_name: Mapped[str | None] = mapped_column(String(300))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Macro(Base):
+    """A saved answer: a name (unique whatever its case: `key` is its case-folded form) and a
+    Russian and an Uzbek text, either of which may be missing."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    text_ru: Mapped[str | None] = mapped_column(Text)
+    text_uz: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by_name: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def text_in(self, language: str) -> str | None:
+        return self.text_uz if language == "uz" else self.text_ru
