@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,6 +25,7 @@ from bot.access import Access
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands
 from bot.i18n import LANGUAGES, DeskI18n
+from bot.inbox import Inbox, Poller
 from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.render import Renderer
 from bot.services.desk import Desk
@@ -37,6 +40,7 @@ from scheduler.daily import DailyJobs
 from scheduler.delivery import DeliveryWorker
 from scheduler.digest import DigestParams
 from scheduler.jobs import DeskScheduler
+from scheduler.liveness import Liveness
 from scheduler.pacing import Limits
 from storage.db import create_engine, create_session_factory, upgrade
 from storage.fsm import HeldStorage, SqlAlchemyStorage
@@ -57,33 +61,64 @@ class App:
     inflight: InFlight
     jobs: DeskScheduler
     daily: DailyJobs
+    inbox: Inbox
+    liveness: Liveness
+    poller: Poller | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
-        await register_commands(self.bot, self.desk)
+    async def start_background(self) -> None:
+        """Beat, free what a killed predecessor held, start delivery and the scheduler, and
+        handle what the last run stored and did not handle."""
+        await self.liveness.once()
+        self._tasks.append(asyncio.create_task(self.liveness.run(), name="liveness"))
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
         self.jobs.start()
         self.daily.start()
+        await self.inbox.recover()
+
+    async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
+        await register_commands(self.bot, self.desk)
+        await self.start_background()
+        self.poller = poller = Poller(
+            self.bot,
+            self.inbox,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            timeout=polling_timeout,
+        )
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, poller.stop)
+        log.info("polling for updates")
         try:
-            await self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=polling_timeout,
-                handle_signals=handle_signals,
-                close_bot_session=False,
-                allowed_updates=self.dispatcher.resolve_used_update_types(),
-            )
+            await poller.run()
         finally:
+            if handle_signals:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
             await self.stop_background()
 
+    def stop_polling(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+
     async def stop_background(self) -> None:
+        await self.inbox.stop()
         self.daily.stop()
         await self.jobs.stop()
         self.worker.stop()
         for task in self._tasks:
+            if task.get_name() == "liveness":
+                continue
             try:
                 await asyncio.wait_for(task, timeout=5)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
+        await self.liveness.stop()
+        for task in self._tasks:
+            if task.get_name() == "liveness":
+                with suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=5)
         self._tasks.clear()
 
     async def close(self) -> None:
@@ -170,6 +205,7 @@ async def build_app(
         DigestParams.from_settings(settings),
         auto_close_days=settings.auto_close_working_days,
         outbox_keep=timedelta(days=settings.outbox_keep_days),
+        inbox_keep=timedelta(days=settings.inbox_keep_days),
         on_queued=worker.wake,
     )
     storage, isolation = make_fsm(settings, sessions)
@@ -187,11 +223,31 @@ async def build_app(
     dispatcher.update.outer_middleware(inflight)
     dispatcher.update.outer_middleware(
         UpdateContextMiddleware(
-            sessions, clock, i18n, desk, worker.wake, storage, planned=jobs.planned
+            sessions,
+            clock,
+            i18n,
+            desk,
+            worker.wake,
+            storage,
+            planned=jobs.planned,
+            owner=worker.worker_id,
         )
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
+    inbox = Inbox(sessions, dispatcher, bot, clock, concurrency=settings.inbox_concurrency)
     return App(
-        settings, engine, sessions, bot, dispatcher, worker, desk, clock, inflight, jobs, daily
+        settings,
+        engine,
+        sessions,
+        bot,
+        dispatcher,
+        worker,
+        desk,
+        clock,
+        inflight,
+        jobs,
+        daily,
+        inbox,
+        Liveness(sessions, worker.worker_id),
     )

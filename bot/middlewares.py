@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.i18n import DeskI18n, guess_language
+from bot.inbox import InboxTicket
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
 from bot.services.tickets import TicketService
-from bot.speech import Held, holding, speak
+from bot.speech import Held, durable, holding, speak
 from bot.vocabulary import Purpose
 from storage.clients import ClientRepo
 from storage.fsm import HeldStorage, bind_update_session, hold_writes
+from storage.inbox import InboxRepo
+from storage.models import OutboxItem
 from storage.outbox import OutboxRepo
+
+# How long a reply kept in the outbox stays this process's to send before the delivery worker
+# may take it (a process that died is noticed sooner: scheduler.delivery's liveness check).
+REPLY_LEASE = timedelta(seconds=30)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ class UpdateContextMiddleware(BaseMiddleware):
         wake: Callable[[], None],
         fsm: BaseStorage | None = None,
         planned: Callable[[datetime], None] | None = None,
+        owner: str = "bot",
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -52,6 +61,8 @@ class UpdateContextMiddleware(BaseMiddleware):
         self.wake = wake
         self.held_fsm = fsm if isinstance(fsm, HeldStorage) else None
         self.planned = planned
+        # Whose lease the replies kept in the outbox carry: the delivery worker's (process) id.
+        self.owner = owner
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -63,11 +74,15 @@ class UpdateContextMiddleware(BaseMiddleware):
             posted=self._posted(user),
         )
         now = self.clock.now()
+        kept: dict[int, int] = {}
         with holding(held), hold_writes() as fsm_writes:
-            result = await self._decide(handler, event, data, user, chat, now)
+            result = await self._decide(handler, event, data, user, chat, now, held, kept)
+        inbox: InboxTicket | None = data.get("inbox")
+        if inbox is not None and inbox.duplicate:
+            return UNHANDLED
         if self.held_fsm is not None:
             await self.held_fsm.write_through(fsm_writes)
-        await self._speak(data["bot"], held, now)
+        await self._speak(data["bot"], held, kept, now)
         self.wake()
         return result
 
@@ -79,7 +94,10 @@ class UpdateContextMiddleware(BaseMiddleware):
         user: User | None,
         chat: Any,
         now: datetime,
+        held: Held,
+        kept: dict[int, int],
     ) -> Any:
+        inbox: InboxTicket | None = data.get("inbox")
         async with self.sessions() as session:
             data["session"] = session
             data["now"] = now
@@ -99,11 +117,21 @@ class UpdateContextMiddleware(BaseMiddleware):
             with self.i18n.context(), self.i18n.use_locale(locale), bind_update_session(session):
                 try:
                     result = await handler(event, data)
-                except Exception:
+                except Exception as exc:
                     await session.rollback()
                     update_id = event.update_id if isinstance(event, Update) else None
                     log.exception("update %s failed", update_id)
+                    if inbox is not None:
+                        inbox.error = exc
                     raise
+                if inbox is not None:
+                    if not await InboxRepo(session).mark_handled(inbox.update_id, now=now):
+                        # Another transaction handled it first: its effects are the ones kept.
+                        await session.rollback()
+                        inbox.duplicate = True
+                        return UNHANDLED
+                    inbox.handled = True
+                kept.update(await self._keep(session, held, now))
                 await session.commit()
         if tickets.planned is not None and self.planned is not None:
             self.planned(tickets.planned)
@@ -118,16 +146,38 @@ class UpdateContextMiddleware(BaseMiddleware):
 
         return posted
 
-    async def _speak(self, bot: Bot, held: Held, now: datetime) -> None:
-        later = await speak(bot, held)
-        if not later:
+    async def _keep(self, session: AsyncSession, held: Held, now: datetime) -> dict[int, int]:
+        """Put each reply in the outbox, leased to this process, in the update's transaction:
+        sent at once after the commit, and by the delivery worker if that fails or the
+        process dies first. Returns the rows by the reply's place among the held calls."""
+        out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
+        rows: dict[int, OutboxItem] = {}
+        for index, method in enumerate(held.calls):
+            if durable(method) and isinstance(getattr(method, "chat_id", None), int):
+                item = out.queue(method, purpose=Purpose.REPLY)
+                item.locked_by, item.locked_until = self.owner, now + REPLY_LEASE
+                rows[index] = item
+        if not rows:
+            return {}
+        await session.flush()
+        return {index: item.id for index, item in rows.items()}
+
+    async def _speak(self, bot: Bot, held: Held, kept: dict[int, int], now: datetime) -> None:
+        later, left = await speak(bot, held, kept, self._sent)
+        if not later and not left:
             return
         async with self.sessions() as session:
+            await OutboxRepo(session).release(left, worker=self.owner)
             out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
             for method in later:
                 out.queue(method, purpose=Purpose.REPLY)
             await session.commit()
-        log.info("%d replies could not be said at once and were queued", len(later))
+        log.info("%d replies could not be said at once and were queued", len(later) + len(left))
+
+    async def _sent(self, row: int) -> None:
+        async with self.sessions() as session:
+            await OutboxRepo(session).mark_sent_by(row, worker=self.owner, now=self.clock.now())
+            await session.commit()
 
 
 class InFlight(BaseMiddleware):

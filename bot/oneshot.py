@@ -63,6 +63,16 @@ async def deliver(app: App, limit: float = DELIVERY_LIMIT) -> None:
     is left goes with the running bot)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
+    # Beat while sending, so that a running bot does not take this process for dead.
+    beating = asyncio.create_task(app.liveness.run())
+    try:
+        await _deliver(app, loop, deadline)
+    finally:
+        await app.liveness.stop()
+        await beating
+
+
+async def _deliver(app: App, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
     while loop.time() < deadline:
         async with app.sessions() as session:
             if not await OutboxRepo(session).pending_count():

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # days; delivered outbox rows are kept this many days.
     auto_close_working_days: int = Field(default=3, ge=1)
     outbox_keep_days: int = Field(default=30, ge=1)
+    # At most this many updates are handled at once (different chats; one chat's in order):
+    # keep it below the database pool (5 + 10 overflow by default) less what the delivery
+    # worker and the scheduler use. Handled updates are kept this many days in the inbox.
+    inbox_concurrency: int = Field(default=10, ge=1)
+    inbox_keep_days: int = Field(default=2, ge=1)
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")

@@ -14,7 +14,7 @@ handlers need their answers, and they decide nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -134,20 +134,47 @@ def install(bot: Bot) -> None:
         bot.session.middleware(HoldSpeech())
 
 
-async def speak(bot: Bot, held: Held) -> list[TelegramMethod[Any]]:
-    """Say what was held, after the commit. Returns what could not be said now and is to be
-    queued in the outbox (in order)."""
+def durable(method: TelegramMethod[Any]) -> bool:
+    """A call kept in the outbox (leased to this process) in the update's own transaction, so
+    that a crash after the commit cannot lose it: the restarted bot sends what was not sent."""
+    return isinstance(method, SAYING)
+
+
+SentHook = Callable[[int], Awaitable[None]]
+
+
+async def speak(
+    bot: Bot,
+    held: Held,
+    kept: dict[int, int] | None = None,
+    sent: SentHook | None = None,
+) -> tuple[list[TelegramMethod[Any]], list[int]]:
+    """Say what was held, after the commit. `kept` maps a call's place in `held.calls` to its
+    outbox row, and `sent` records such a row as sent. Returns what could not be said now and
+    is to be queued in the outbox (in order), and the kept rows left for the delivery worker."""
+    kept = kept or {}
     later: list[TelegramMethod[Any]] = []
-    for method in held.calls:
-        if later and isinstance(method, SAYING):
-            later.append(method)
+    left: list[int] = []
+    for index, method in enumerate(held.calls):
+        row = kept.get(index)
+        if (later or left) and isinstance(method, SAYING):
+            if row is None:
+                later.append(method)
+            else:
+                left.append(row)
             continue
         try:
             await bot(method)
         except Exception as exc:  # whatever happens, the decision stands
             log.warning("%s after the commit failed: %r", method.__api_method__, exc)
-            later.extend(_instead(method, held))
-    return later
+            if row is None:
+                later.extend(_instead(method, held))
+            else:
+                left.append(row)
+            continue
+        if row is not None and sent is not None:
+            await sent(row)
+    return later, left
 
 
 def _instead(method: TelegramMethod[Any], held: Held) -> list[TelegramMethod[Any]]:

@@ -165,6 +165,12 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"  # gave up: could never succeed, or reached the cap of attempts
 
 
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # stored, Telegram told it was received, not handled yet
+    HANDLED = "handled"  # handled: marked in the transaction of its effects
+    FAILED = "failed"  # its handler failed every attempt; kept for a look
+
+
 DEFAULT_TOPICS = ("marking_codes", "catalog", "access", "equipment", "other")
 
 # ---- labels: one table of literal message ids per vocabulary

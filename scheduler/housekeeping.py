@@ -17,6 +17,7 @@ from bot.lifecycle import SYSTEM, Close, Decision
 from bot.services.desk import Desk
 from bot.services.tickets import TicketService
 from bot.vocabulary import Status
+from storage.inbox import InboxRepo
 from storage.models import Ticket
 from storage.outbox import OutboxRepo
 
@@ -73,4 +74,21 @@ async def prune_outbox(
             break
     if total:
         log.info("%d delivered outbox rows older than %s pruned", total, keep)
+    return total
+
+
+async def prune_inbox(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, keep: timedelta
+) -> int:
+    """Delete the inbox rows handled (or given up) longer than `keep` ago; returns how many."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            pruned = await InboxRepo(session).prune(now - keep)
+            await session.commit()
+        total += pruned
+        if not pruned:
+            break
+    if total:
+        log.info("%d handled updates older than %s pruned from the inbox", total, keep)
     return total

@@ -5,7 +5,6 @@ everything the bot queued is delivered."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 from bot.clock import Clock
@@ -60,8 +59,7 @@ class LocalBot:
             return
         app, polling = self.app, self.polling
         self.app = self.polling = None
-        with contextlib.suppress(RuntimeError):  # not polling any more
-            await app.dispatcher.stop_polling()
+        app.stop_polling()
         try:
             if polling is not None:
                 await asyncio.wait_for(polling, timeout=10)
@@ -82,6 +80,7 @@ class LocalBot:
         app = self.app
         return (
             app.inflight.count == 0
+            and app.inbox.idle()
             and app.jobs.idle()
             and app.daily.idle()
             and await self.pending_outbox() == 0

@@ -28,6 +28,7 @@ from bot.vocabulary import (
     Direction,
     HeldKind,
     HeldStatus,
+    InboxStatus,
     OutboxStatus,
     Place,
     Priority,
@@ -301,6 +302,37 @@ class SlaAlert(Base):
     )
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class InboxUpdate(Base):
+    """An update Telegram handed over, stored (in a short transaction of its own) before
+    Telegram is told it was received; marked handled in the transaction of its effects."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "status", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Updates of one chat are handled in order: the chat (or, lacking one, the user) is the key.
+    chat_key: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[InboxStatus] = mapped_column(
+        StrEnumType(InboxStatus, 10), default=InboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeskProcess(Base):
+    """A running bot process and its heartbeat: the leases of a process that stopped beating
+    (killed) are freed for the living at once, not when they run out."""
+
+    __tablename__ = "desk_processes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
 
 
 class HeldAnswer(Base):

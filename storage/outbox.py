@@ -117,6 +117,49 @@ class OutboxRepo:
         )
         return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
 
+    async def mark_sent_by(self, item_id: int, *, worker: str, now: datetime) -> bool:
+        """A reply the update's own process sent at once: sent, unless its lease was lost (the
+        delivery worker took it, and records the outcome itself)."""
+        done = await self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.status == PENDING,
+                OutboxItem.locked_by == worker,
+            )
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=now,
+                attempts=OutboxItem.attempts + 1,
+                locked_until=None,
+                locked_by=None,
+            )
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release(self, item_ids: Sequence[int], *, worker: str) -> None:
+        """Give leased items back to the queue (the delivery worker sends them)."""
+        if item_ids:
+            await self.session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(list(item_ids)), OutboxItem.locked_by == worker)
+                .values(locked_until=None, locked_by=None)
+            )
+
+    async def release_dead(self, alive: Sequence[str]) -> int:
+        """Free the leases of workers that are not alive (a process killed mid-item), so the
+        living take their items at once instead of when the lease runs out."""
+        freed = await self.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.status == PENDING,
+                OutboxItem.locked_by.is_not(None),
+                OutboxItem.locked_by.not_in(list(alive)),
+            )
+            .values(locked_until=None, locked_by=None)
+        )
+        return int(freed.rowcount or 0)  # type: ignore[attr-defined]
+
     def mark_sent(self, item: OutboxItem, *, now: datetime, result: dict[str, Any] | None) -> None:
         item.status = OutboxStatus.SENT
         item.sent_at = now

@@ -93,14 +93,14 @@ async def test_held_calls_are_made_in_order_after_speak() -> None:
     ]
     held.calls.extend(said)
     bot = FakeBot()
-    assert await speak(bot_of(bot), held) == []
+    assert await speak(bot_of(bot), held) == ([], [])
     assert bot.calls == said
     assert [id(c) for c in bot.calls] == [id(c) for c in said]
 
 
 async def test_nothing_held_nothing_said() -> None:
     bot = FakeBot()
-    assert await speak(bot_of(bot), in_private()) == []
+    assert await speak(bot_of(bot), in_private()) == ([], [])
     assert bot.calls == []
 
 
@@ -126,7 +126,7 @@ async def test_a_failed_reply_is_queued_with_everything_said_after_it(
     held.calls.extend([first, failed, popup, copy, markup, photo, last])
     bot = FakeBot(fail_on(failed, error=error))
 
-    later = await speak(bot_of(bot), held)
+    later, _ = await speak(bot_of(bot), held)
 
     assert later == [failed, copy, photo, last]
     # What says something new after the failure waits its turn in the outbox; the pop-up and
@@ -139,7 +139,7 @@ async def test_a_later_failure_after_the_queue_started_changes_nothing() -> None
     held = in_private()
     held.calls.extend([failed, popup, reply("third")])
     bot = FakeBot(lambda method: RuntimeError("down"))
-    later = await speak(bot_of(bot), held)
+    later, _ = await speak(bot_of(bot), held)
     assert later == [failed, held.calls[2]]  # the private pop-up is dropped
 
 
@@ -148,7 +148,7 @@ async def test_a_failed_popup_in_the_operator_group_is_posted_there() -> None:
     held = in_group()
     held.calls.append(popup)
     bot = FakeBot(fail_on(popup))
-    later = await speak(bot_of(bot), held)
+    later, _ = await speak(bot_of(bot), held)
     assert later == [
         SendMessage(
             chat_id=OPERATORS,
@@ -164,7 +164,7 @@ async def test_a_failed_popup_after_a_failed_reply_is_posted_after_it() -> None:
     popup = AnswerCallbackQuery(callback_query_id="q1", text="Готово")
     held = in_group()
     held.calls.extend([failed, popup])
-    later = await speak(bot_of(FakeBot(lambda method: RuntimeError("down"))), held)
+    later, _ = await speak(bot_of(FakeBot(lambda method: RuntimeError("down"))), held)
     assert later == [
         failed,
         SendMessage(chat_id=OPERATORS, message_thread_id=THREAD, text="Dilnoza: Готово"),
@@ -175,7 +175,7 @@ async def test_a_failed_popup_without_a_text_in_the_group_is_dropped() -> None:
     popup = AnswerCallbackQuery(callback_query_id="q1")
     held = in_group()
     held.calls.append(popup)
-    assert await speak(bot_of(FakeBot(fail_on(popup))), held) == []
+    assert await speak(bot_of(FakeBot(fail_on(popup))), held) == ([], [])
 
 
 async def test_a_failed_popup_in_a_private_chat_is_dropped() -> None:
@@ -183,7 +183,7 @@ async def test_a_failed_popup_in_a_private_chat_is_dropped() -> None:
     held = in_private()
     held.calls.append(popup)
     bot = FakeBot(fail_on(popup))
-    assert await speak(bot_of(bot), held) == []
+    assert await speak(bot_of(bot), held) == ([], [])
     assert bot.calls == [popup]
 
 
@@ -193,7 +193,7 @@ async def test_a_failed_keyboard_change_is_dropped() -> None:
     held = in_group()
     held.calls.extend([markup, after])
     bot = FakeBot(fail_on(markup))
-    assert await speak(bot_of(bot), held) == []
+    assert await speak(bot_of(bot), held) == ([], [])
     assert bot.calls == [markup, after]
 
 
@@ -279,3 +279,29 @@ async def test_install_adds_the_middleware_once() -> None:
         assert sum(isinstance(m, HoldSpeech) for m in bot.session.middleware) == 1
     finally:
         await bot.session.close()
+
+
+async def test_kept_replies_are_marked_sent_or_left_to_the_outbox() -> None:
+    """Replies kept in the outbox (by their place among the held calls): each one said is
+    recorded as sent; after a failure, the failed one and every later kept one are left for
+    the delivery worker, in order, and nothing is queued twice."""
+    first, popup, failed, last = (
+        reply("first"),
+        AnswerCallbackQuery(callback_query_id="q1"),
+        reply("second"),
+        reply("last"),
+    )
+    held = in_private()
+    held.calls.extend([first, popup, failed, last])
+    recorded: list[int] = []
+
+    async def sent(row: int) -> None:
+        recorded.append(row)
+
+    bot = FakeBot(fail_on(failed))
+    later, left = await speak(bot_of(bot), held, {0: 11, 2: 12, 3: 13}, sent)
+
+    assert recorded == [11]
+    assert left == [12, 13]
+    assert later == []
+    assert bot.calls == [first, popup, failed]

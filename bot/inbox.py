@@ -1,0 +1,292 @@
+"""Taking updates in: store first, confirm after, handle from the inbox.
+
+`Inbox.receive` stores a batch of updates in a short transaction of its own; only when that
+has committed does the poller move the getUpdates offset past them (a webhook answers 200), so
+a crash never loses what Telegram handed over. Updates are then handled from memory: in order
+per chat, different chats in parallel, with at most `concurrency` in flight (sized to the
+database pool, so no load makes an update fail for want of a connection). The update's own
+transaction marks it handled (bot.middlewares); what a crash left pending is handled at the
+next start (`recover`), and an update id seen twice is handled once.
+
+Handled rows are pruned by the hourly housekeeping (scheduler.housekeeping)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import GetUpdates
+from aiogram.types import CallbackQuery, Update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from storage.inbox import InboxRepo, Received
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+RETRY_DELAY = 1.0  # seconds before a failed update is tried again (doubled each time)
+# Failures worth another try: the database was busy or away, not the handler wrong.
+TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
+
+
+def chat_key(update: Update) -> int:
+    """The key that orders an update among others: its chat, else its sender, else 0."""
+    try:
+        event = update.event
+    except Exception:  # an update type aiogram does not know
+        return 0
+    chat = getattr(event, "chat", None)
+    if chat is None and isinstance(event, CallbackQuery) and event.message is not None:
+        chat = event.message.chat
+    if chat is not None:
+        return int(chat.id)
+    user = getattr(event, "from_user", None) or getattr(event, "user", None)
+    return int(user.id) if user is not None else 0
+
+
+def body_of(update: Update) -> dict[str, Any]:
+    """The update as Telegram sent it (aliases, nothing that was not there)."""
+    return update.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
+@dataclass
+class InboxTicket:
+    """Travels with one update through the dispatcher: the update middleware marks it handled
+    in the update's transaction, or notes the failure, or finds it handled already."""
+
+    update_id: int
+    handled: bool = False
+    duplicate: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class _Entry:
+    update_id: int
+    update: Update | None
+    body: dict[str, Any] | None
+    attempts: int = 0
+
+
+class Inbox:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        dispatcher: Dispatcher,
+        bot: Bot,
+        clock: Clock,
+        *,
+        concurrency: int = 10,
+        max_attempts: int = MAX_ATTEMPTS,
+        retry_delay: float = RETRY_DELAY,
+    ) -> None:
+        self.sessions = sessions
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[int, deque[_Entry]] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    # ------------------------------------------------------------ taking in
+
+    async def receive(self, updates: Sequence[Update]) -> int:
+        """Store the updates, then queue the new ones for handling. When this returns they are
+        safe, and Telegram may be told so; when it raises, nothing is to be confirmed."""
+        received = [Received(u.update_id, chat_key(u), body_of(u)) for u in updates]
+        async with self.sessions() as session:
+            new = await InboxRepo(session).store(received, now=self.clock.now())
+            await session.commit()
+        for update, row in zip(updates, received, strict=True):
+            if update.update_id in new:
+                self._queue(row.chat_key, _Entry(update.update_id, update, None))
+        if len(new) < len(received):
+            log.info("%d updates were already in the inbox", len(received) - len(new))
+        return len(new)
+
+    async def recover(self) -> int:
+        """Queue what an earlier run stored and did not handle (a crash); returns how many."""
+        async with self.sessions() as session:
+            rows = await InboxRepo(session).pending()
+            entries = [(r.chat_key, _Entry(r.update_id, None, r.body, r.attempts)) for r in rows]
+        known = {e.update_id for q in self._queues.values() for e in q}
+        for key, entry in entries:
+            if entry.update_id not in known:
+                self._queue(key, entry)
+        if entries:
+            log.info("%d updates left unhandled by the last run are handled now", len(entries))
+        return len(entries)
+
+    # ------------------------------------------------------------ handling
+
+    def idle(self) -> bool:
+        return not self._tasks
+
+    async def wait_idle(self, limit: float) -> bool:
+        """Wait for what is in memory to be handled; False if time ran out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while self._tasks:
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await asyncio.wait(list(self._tasks.values()), timeout=left)
+        return True
+
+    async def stop(self, limit: float = 10.0) -> None:
+        """Let what is being handled finish; what is left stays in the inbox for next time."""
+        if not await self.wait_idle(limit):
+            for task in list(self._tasks.values()):
+                task.cancel()
+            with suppress(Exception):
+                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._queues.clear()
+
+    def _queue(self, key: int, entry: _Entry) -> None:
+        self._queues.setdefault(key, deque()).append(entry)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._drain(key), name=f"inbox-{key}")
+
+    async def _drain(self, key: int) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                entry = queue[0]
+                async with self._slots:
+                    again = await self._handle(entry)
+                if again:
+                    await asyncio.sleep(self.retry_delay * 2 ** (entry.attempts - 1))
+                    continue
+                queue.popleft()
+        finally:
+            del self._tasks[key]
+            if not queue:
+                self._queues.pop(key, None)
+
+    async def _handle(self, entry: _Entry) -> bool:
+        """Handle one update; True if it is to be tried again."""
+        ticket = InboxTicket(entry.update_id)
+        try:
+            update = entry.update or Update.model_validate(entry.body, context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update, inbox=ticket)
+        except Exception as exc:  # what the error handler did not take
+            ticket.error = ticket.error or exc
+        if ticket.handled or ticket.duplicate:
+            return False
+        if ticket.error is None:
+            # Nothing ran in a transaction of ours (no handler wanted it): done all the same.
+            await self._close(entry, error=None)
+            return False
+        entry.attempts += 1
+        again = isinstance(ticket.error, TRANSIENT) and entry.attempts < self.max_attempts
+        await self._close(entry, error=ticket.error, final=not again)
+        if not again:
+            log.error(
+                "update %s failed %d times and is given up: %r",
+                entry.update_id,
+                entry.attempts,
+                ticket.error,
+            )
+        return again
+
+    async def _close(
+        self, entry: _Entry, *, error: BaseException | None, final: bool = True
+    ) -> None:
+        try:
+            async with self.sessions() as session:
+                repo = InboxRepo(session)
+                now = self.clock.now()
+                if error is None:
+                    await repo.mark_handled(entry.update_id, now=now)
+                else:
+                    await repo.mark_failed(entry.update_id, now=now, error=repr(error), final=final)
+                await session.commit()
+        except Exception:  # left pending: the next start takes it again
+            log.exception("could not record the outcome of update %s", entry.update_id)
+
+
+class Poller:
+    """Long polling that confirms an update (the next offset) only once the inbox holds it."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        inbox: Inbox,
+        *,
+        allowed_updates: list[str] | None,
+        timeout: int = 30,
+        backoff: tuple[float, float] = (1.0, 30.0),
+    ) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.allowed_updates = allowed_updates
+        self.timeout = timeout
+        self.first_delay, self.max_delay = backoff
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        fetching = GetUpdates(timeout=self.timeout, allowed_updates=self.allowed_updates)
+        extra: dict[str, Any] = {}
+        if self.bot.session.timeout:
+            extra["request_timeout"] = int(self.bot.session.timeout + self.timeout)
+        delay = self.first_delay
+        while not self._stop.is_set():
+            updates = await self._until_stopped(self.bot(fetching, **extra))
+            if updates is None:  # stopped, or failed (the delay was taken)
+                delay = await self._failed(delay) if not self._stop.is_set() else delay
+                continue
+            delay = self.first_delay
+            if not updates:
+                continue
+            while not self._stop.is_set():
+                stored = await self._until_stopped(self.inbox.receive(updates))
+                if stored is not None:
+                    fetching.offset = updates[-1].update_id + 1
+                    break
+                if not self._stop.is_set():
+                    delay = await self._failed(delay)
+            delay = self.first_delay
+
+    async def _until_stopped(self, work: Any) -> Any:
+        """The result of `work`, or None if it failed or the poller was told to stop."""
+        task = asyncio.ensure_future(work)
+        stopping = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not task.done():
+            task.cancel()
+            with suppress(BaseException):
+                await task
+            return None
+        error = task.exception()
+        if error is None:
+            result = task.result()
+            return [] if result is None else result
+        self._last_error = error
+        return None
+
+    async def _failed(self, delay: float) -> float:
+        error = getattr(self, "_last_error", None)
+        wait = delay
+        if isinstance(error, TelegramRetryAfter):
+            wait = float(error.retry_after)
+        log.warning("taking updates failed (%r); trying again in %.0f s", error, wait)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=wait)
+        return min(delay * 2, self.max_delay)
