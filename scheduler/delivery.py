@@ -34,6 +34,7 @@ from bot.services.desk_chat import chat_moved
 from bot.services.outgoing import Outgoing, method_of
 from bot.services.reachability import client_blocked
 from bot.vocabulary import Place, Purpose
+from scheduler.announce import announce_waiting
 from scheduler.gateway import (
     BackOff,
     Blocked,
@@ -60,7 +61,9 @@ FIRST_BACKOFF = 2.0  # seconds; doubled at every try
 MAX_BACKOFF = 3600.0
 # How long the answer "is the operator group a forum" is trusted (operators may switch it).
 FORUM_TTL = 300.0
-# meta key: the id a chat was given when Telegram upgraded it to a supergroup.
+# A backed-up operator group: requests are announced together (scheduler.announce).
+ANNOUNCE_AFTER = timedelta(seconds=60)
+ANNOUNCE_EVERY = timedelta(seconds=20)
 
 # Told when Telegram says a client blocked the bot: (session, desk, chat id, now).
 BlockedHandler = Callable[[AsyncSession, Desk, int, datetime], Awaitable[object]]
@@ -102,6 +105,12 @@ class DeliveryWorker:
     lease: timedelta = LEASE
     on_blocked: BlockedHandler = client_blocked
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # The pacing's time (seconds); a test plays a storm on a simulated one.
+    monotonic: Callable[[], float] = time.monotonic
+    # When the operator group's queue would keep a new request's card back longer than
+    # `announce_after`, the waiting requests are named together, at most every `announce_every`.
+    announce_after: timedelta = ANNOUNCE_AFTER
+    announce_every: timedelta = ANNOUNCE_EVERY
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
     _gateway: Gateway = field(init=False)
@@ -141,9 +150,12 @@ class DeliveryWorker:
             async with self.sessions() as session:
                 chats = await OutboxRepo(session).ready_chats(self.clock.now())
             for chat_id in chats:
-                wait = self._pacer.wait_time(chat_id, time.monotonic())
+                wait = self._pacer.wait_time(chat_id, self.monotonic())
                 if wait > 0:
                     next_pause = wait if not next_pause else min(next_pause, wait)
+                    continue
+                if chat_id == self.desk.operator_chat_id and await self._announce(chat_id):
+                    sent_any = True
                     continue
                 if await self.deliver_head(chat_id):
                     sent_any = True
@@ -159,13 +171,39 @@ class DeliveryWorker:
             await session.commit()
         if item is None:
             return False
-        self._pacer.take(chat_id, time.monotonic())
+        self._pacer.take(chat_id, self.monotonic())
         try:
             decision = await self._attempt(_Attempt(item))
         except Exception as exc:  # placing failed in an unforeseen way: capped like the rest
             log.exception("outbox item %s could not be tried", item.id)
             decision = BackOff(f"{type(exc).__name__}: {exc}"[:300])
         await self._record(item, decision)
+        return True
+
+    async def _announce(self, chat_id: int) -> bool:
+        """Name the new requests whose cards a backed-up queue keeps back (one message, or a
+        few, critical first); True if it took the group's turn."""
+        rate = self._pacer.limits.group_rate
+        announced = await announce_waiting(
+            self.sessions,
+            self.desk,
+            chat_id,
+            self.clock.now(),
+            backlog_limit=int(rate * self.announce_after.total_seconds()),
+            every=self.announce_every,
+        )
+        if announced is None:
+            return False
+        sent_all = True
+        for method in announced.messages:
+            self._pacer.take(chat_id, self.monotonic())
+            outcome = await self._gateway.call(method)
+            if not isinstance(outcome, Sent):
+                log.warning("an announcement of new requests failed: %s", outcome)
+                sent_all = False
+                break
+        if not sent_all:  # their cards still come; the next round may announce them again
+            await announced.undo()
         return True
 
     # ---- one attempt
@@ -264,13 +302,13 @@ class DeliveryWorker:
         chat_id = self.desk.operator_chat_id
         if chat_id is None:
             return False
-        if self._forum is not None and time.monotonic() - self._forum[1] < FORUM_TTL:
+        if self._forum is not None and self.monotonic() - self._forum[1] < FORUM_TTL:
             return self._forum[0]
         outcome = await self._call(attempt, GetChat(chat_id=chat_id))
         if not isinstance(outcome, Sent):
             return outcome
         is_forum = bool(getattr(outcome.result, "is_forum", False))
-        self._forum = (is_forum, time.monotonic())
+        self._forum = (is_forum, self.monotonic())
         return is_forum
 
     async def _create_topic(self, attempt: _Attempt, ticket_id: int) -> int | Decision:
@@ -282,7 +320,7 @@ class DeliveryWorker:
             assert ticket is not None
             title = self.desk.renderer.topic_title(ticket)
         chat_id = attempt.item.chat_id
-        self._pacer.take(chat_id, time.monotonic())  # a topic is a message in the group too
+        self._pacer.take(chat_id, self.monotonic())  # a topic is a message in the group too
         outcome = await self._call(attempt, CreateForumTopic(chat_id=chat_id, name=title))
         if not isinstance(outcome, Sent):
             return outcome
@@ -314,7 +352,7 @@ class DeliveryWorker:
                 parse_mode="HTML",
                 reply_markup=kb.card(self.desk.renderer, ticket),
             )
-        self._pacer.take(chat_id, time.monotonic())
+        self._pacer.take(chat_id, self.monotonic())
         outcome = await self._call(attempt, card)
         if not isinstance(outcome, Sent):
             return outcome

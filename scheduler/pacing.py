@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 class Bucket:
     capacity: float
     rate: float  # tokens per second
-    tokens: float = -1.0
-    stamp: float = 0.0
+    tokens: float = 0.0
+    stamp: float | None = None  # None: never used, full
 
     def _refill(self, now: float) -> None:
-        if self.tokens < 0:
+        # Tokens may go below zero (a topic and its card taken on one turn): that is a debt
+        # paid by waiting, not a fresh bucket.
+        if self.stamp is None:
             self.tokens, self.stamp = self.capacity, now
             return
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)

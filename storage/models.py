@@ -103,6 +103,8 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime]
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Named in an announcement of new requests while its card waited in a backed-up queue.
+    announced_at: Mapped[datetime | None]
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     topic_title: Mapped[str | None] = mapped_column(String(128))
     rating: Mapped[int | None] = mapped_column(Integer)

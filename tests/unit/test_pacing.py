@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from scheduler.pacing import Limits, Pacer
+import pytest
+
+from scheduler.pacing import Bucket, Limits, Pacer
 
 
 def sends_in(pacer: Pacer, chat_id: int, seconds: float, step: float = 0.01) -> list[float]:
@@ -56,3 +58,15 @@ def test_one_busy_chat_does_not_hold_up_another() -> None:
         pacer.take(1001, 0.0)
     assert pacer.wait_time(1001, 0.0) > 0
     assert pacer.wait_time(1002, 0.0) == 0
+
+
+def test_a_debt_is_paid_by_waiting_not_forgiven() -> None:
+    """A topic and its card take two tokens on one turn: a bucket driven below zero waits
+    until it is refilled; it does not start again full (that let 200 messages a minute into a
+    group during a storm of new requests)."""
+    bucket = Bucket(capacity=5, rate=15 / 60)
+    for _ in range(6):
+        bucket.take(0.0)
+    assert bucket.tokens == -1
+    assert bucket.wait_time(0.0) == pytest.approx(8.0)  # two tokens at one per 4 s
+    assert bucket.wait_time(8.0) == 0.0
