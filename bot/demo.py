@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import ShiftedClock
 from bot.factory import App
+from bot.i18n import NBSP
 from standin import Call, StandIn
 from standin.local import BotStopped, LocalBot
 
@@ -58,6 +59,9 @@ OPERATOR_ID = 9001
 MANAGER_ID = 7001
 RU_CLIENT_ID = 1001
 UZ_CLIENT_ID = 1002
+# How the bot writes the two requests' numbers ("№" and a non-breaking space).
+FIRST = f"№{NBSP}1001"
+SECOND = f"№{NBSP}1002"
 
 # Methods that show nothing to anyone.
 _QUIET_METHODS = frozenset(
@@ -407,9 +411,9 @@ async def _russian_client(desk: Desk) -> None:
     await ivan.press("В этом чате")
     calls = await ivan.press("Отправить")
     answer = desk.texts_to(ivan.id, calls)
-    require("№1001" in answer, f"the client got no message with №1001; the bot sent: {answer!r}")
+    require(FIRST in answer, f"the client got no message with №1001; the bot sent: {answer!r}")
     card = desk.texts_to(OPERATORS, calls)
-    require("№1001" in card, "no card of №1001 was posted in the operator group")
+    require(FIRST in card, "no card of №1001 was posted in the operator group")
 
 
 async def _operator(desk: Desk) -> None:
@@ -418,7 +422,7 @@ async def _operator(desk: Desk) -> None:
     ivan = Person(desk, RU_CLIENT_ID, "client")
 
     def card() -> list[JSON]:
-        cards = [m for m in desk.standin.sent(OPERATORS) if "№1001" in _content(m) and _buttons(m)]
+        cards = [m for m in desk.standin.sent(OPERATORS) if FIRST in _content(m) and _buttons(m)]
         require(bool(cards), "no card of №1001 with buttons in the operator group")
         return cards[-1:]
 
@@ -433,7 +437,7 @@ async def _operator(desk: Desk) -> None:
         "the operator's answer did not reach the client",
     )
     await dilnoza.press("Решено", on=card())
-    await ivan.press("Да, решена")
+    await ivan.press("Да, решён")
     await ivan.press("⭐⭐⭐⭐⭐")
     await ivan.press("Пропустить")
 
@@ -454,7 +458,7 @@ async def _uzbek_client(desk: Desk) -> None:
     await aziz.share_contact("998901234567")
     calls = await aziz.press("Yuborish")
     answer = desk.texts_to(aziz.id, calls)
-    require("№1002" in answer, f"the client got no message with №1002; the bot sent: {answer!r}")
+    require(SECOND in answer, f"the client got no message with №1002; the bot sent: {answer!r}")
     require("10:00" in answer, f"the after-hours promise has no 10:00: {answer!r}")
 
 
@@ -471,14 +475,14 @@ async def _monday(desk: Desk) -> None:
 
     desk.scene("5. The operator takes №1002 without answering yet", MONDAY_CLAIM)
     dilnoza = Person(desk, OPERATOR_ID, "operator", chat_id=OPERATORS)
-    cards = [m for m in desk.standin.sent(OPERATORS) if "№1002" in _content(m) and _buttons(m)]
+    cards = [m for m in desk.standin.sent(OPERATORS) if SECOND in _content(m) and _buttons(m)]
     require(bool(cards), "no card of №1002 with buttons in the operator group")
     await dilnoza.press("Взять в работу", on=cards[-1:])
 
     desk.scene("6. 80 % of №1002's first-response time is used: a warning", MONDAY_WARNING)
     calls = await desk.after("the warning")
     warned = desk.texts_to(OPERATORS, calls)
-    require("№1002" in warned, f"no warning about №1002 in the group: {warned!r}")
+    require(SECOND in warned, f"no warning about №1002 in the group: {warned!r}")
 
     desk.scene("7. №1002's first-response time has passed: the breach alert", MONDAY_BREACH)
     calls = await desk.after("the breach alert")

@@ -22,7 +22,9 @@ DOMAIN = "messages"
 LANGUAGES = ("ru", "uz")
 BABEL_LOCALES = {"ru": "ru", "uz": "uz_Latn"}
 # Uzbek writes the day with a hyphen: "23-mart".
-DATE_PATTERNS = {"ru": "EEEE, d MMMM", "uz": "EEEE, d-MMMM"}
+DAY_MONTH_PATTERNS = {"ru": "d MMMM", "uz": "d-MMMM"}
+# Typography: a number and its unit, and "№" and its number, are never split across lines.
+NBSP = "\u00a0"
 
 
 def guess_language(language_code: str | None) -> str:
@@ -64,10 +66,10 @@ class DeskI18n(I18n):
         return text.format(**params) if params else text
 
 
-def fmt_date(moment: datetime, lang: str, tz: ZoneInfo) -> str:
-    """'понедельник, 23 марта' / 'dushanba, 23-mart'."""
+def fmt_day_month(moment: datetime, lang: str, tz: ZoneInfo) -> str:
+    """'30 ноября' / '30-noyabr' (the weekday goes through the catalogues, which decline it)."""
     return format_date(
-        moment.astimezone(tz).date(), DATE_PATTERNS[lang], locale=BABEL_LOCALES[lang]
+        moment.astimezone(tz).date(), DAY_MONTH_PATTERNS[lang], locale=BABEL_LOCALES[lang]
     )
 
 
@@ -88,18 +90,25 @@ def fmt_datetime(moment: datetime, lang: str, tz: ZoneInfo) -> str:
 DURATION_UNITS = (("duration-day", 1440), ("duration-hour", 60), ("duration-minute", 1))
 
 
+def _unit(value: int, unit: str, lang: str) -> str:
+    # CLDR puts a plain space between the number and the unit; it must not break there.
+    text = format_unit(value, unit, length="short", locale=BABEL_LOCALES[lang])
+    return text.replace(" ", NBSP, 1)
+
+
 def fmt_duration(delta: timedelta, lang: str, *, round_up: bool = False) -> str:
     """'1 ч 10 мин', '2 дн. 3 ч' / '1 soat 10 daq.': the two largest units, by Babel (CLDR
-    short units), to the minute (rounded down, or up for a time left)."""
+    short units, a non-breaking space inside each), to the minute (rounded down, or up for a
+    time left)."""
     seconds = max(0, int(delta.total_seconds()))
     minutes = -(-seconds // 60) if round_up else seconds // 60
     parts: list[str] = []
     for unit, size in DURATION_UNITS:
         value, minutes = divmod(minutes, size)
         if value and len(parts) < 2:
-            parts.append(format_unit(value, unit, length="short", locale=BABEL_LOCALES[lang]))
+            parts.append(_unit(value, unit, lang))
         elif parts:
             break  # '1 дн. 10 мин' would skip the hours: the two units stay adjacent
     if not parts:
-        return format_unit(0, "duration-minute", length="short", locale=BABEL_LOCALES[lang])
+        return _unit(0, "duration-minute", lang)
     return " ".join(parts)

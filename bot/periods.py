@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.services.stats import Period
+from bot.validation import fold_apostrophes
 
 MAX_DAYS = 366
 WORDS = {
@@ -63,8 +64,9 @@ def _date(token: str) -> date:
 def parse_period(text: str | None, today: date, default: str = "today") -> DayRange:
     """The days `text` names, seen from `today`; PeriodError if it names none."""
     tokens = (text or default).split()
-    if len(tokens) == 1 and tokens[0].casefold() in WORDS:
-        span = WORDS[tokens[0].casefold()]
+    word = fold_apostrophes(tokens[0]).casefold() if tokens else ""
+    if len(tokens) == 1 and word in WORDS:
+        span = WORDS[word]
         if span <= 0:
             day = today + timedelta(days=span)
             return DayRange(day, day)

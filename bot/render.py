@@ -3,15 +3,22 @@ Every word comes from the catalogues; user content is HTML-escaped."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from html import escape
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.i18n import DeskI18n, fmt_date, fmt_datetime, fmt_duration, fmt_time
+from babel.dates import get_day_names, get_timezone_location
+
+from bot.i18n import BABEL_LOCALES, DeskI18n, fmt_datetime, fmt_day_month, fmt_duration, fmt_time
 from bot.sla.alerts import Standing
+from bot.sla.calendar import BusinessCalendar
+from bot.sla.policy import SlaPolicy
 from bot.textsplit import TEXT_LIMIT, shorten, split_text
+from bot.validation import PINFL_LENGTH
 from bot.vocabulary import (
     N_,
     AlertKind,
@@ -31,6 +38,56 @@ MINUTE = timedelta(minutes=1)
 
 # How a target stands (bot.sla.alerts.Standing), on a card and in a topic's title.
 Marks = Mapping[str, Standing]
+
+# A day of the week as a deadline names it, by weekday number (Monday 0): the Russian
+# catalogue declines it ('во вторник'), the Uzbek one names it ('seshanba').
+DAY_LABELS: Final = (
+    N_("day.on.mon"),
+    N_("day.on.tue"),
+    N_("day.on.wed"),
+    N_("day.on.thu"),
+    N_("day.on.fri"),
+    N_("day.on.sat"),
+    N_("day.on.sun"),
+)
+# Zones whose clock is Tashkent's ('по ташкентскому времени' is true of them).
+TASHKENT_ZONES: Final = frozenset({"Asia/Tashkent", "Asia/Samarkand"})
+
+
+def whole_minutes(amount: timedelta) -> int:
+    """A policy's amount as the minutes a client is told (a part of a minute counts whole)."""
+    return math.ceil(amount.total_seconds() / 60)
+
+
+def _clock(moment: time, *, end: bool = False) -> str:
+    """'08:00'; a span closing at midnight closes at '24:00'."""
+    if end and moment == time(0):
+        return "24:00"
+    return moment.strftime("%H:%M")
+
+
+def weekday_runs(
+    weekly: tuple[tuple[tuple[time, time], ...], ...],
+) -> list[tuple[int, int, tuple[tuple[time, time], ...]]]:
+    """Consecutive weekdays with the same working hours: (first, last, hours); days off left
+    out."""
+    runs: list[tuple[int, int, tuple[tuple[time, time], ...]]] = []
+    for weekday, spans in enumerate(weekly):
+        if not spans:
+            continue
+        if runs and runs[-1][1] == weekday - 1 and runs[-1][2] == spans:
+            runs[-1] = (runs[-1][0], weekday, spans)
+        else:
+            runs.append((weekday, weekday, spans))
+    return runs
+
+
+def tax_id_label(tax_id: str | None) -> str:
+    """The id of the label of a stored tax id: a 14-digit one is a PINFL (JShShIR), any other
+    an INN (STIR)."""
+    if tax_id is not None and len(tax_id) == PINFL_LENGTH:
+        return N_("tax_id.pinfl")
+    return N_("tax_id.inn")
 
 
 @dataclass(frozen=True)
@@ -58,28 +115,85 @@ class Renderer:
 
     # ---- the client's side
 
-    def first_response_promise(
-        self, lang: str, registered_at: datetime, due: datetime, working_minutes: int
-    ) -> str:
-        """'within 10 minutes' inside working time, else 'by 10:00, Monday, 23 March'."""
-        if (due - registered_at).total_seconds() <= working_minutes * 60:
-            return self.t("promise.within_minutes", lang, minutes=working_minutes)
+    def on_day(self, moment: datetime, lang: str) -> str:
+        """'в понедельник, 30 ноября' / 'dushanba, 30-noyabr' (the catalogue declines the day)."""
+        weekday = DAY_LABELS[moment.astimezone(self.tz).weekday()]
+        return self.t(weekday, lang, date=fmt_day_month(moment, lang, self.tz))
+
+    def by(self, moment: datetime, lang: str) -> str:
+        """'до 10:00 в понедельник, 30 ноября' / 'dushanba, 30-noyabr kuni soat 10:00 gacha'."""
         return self.t(
-            "promise.by",
-            lang,
-            time=fmt_time(due, lang, self.tz),
-            date=fmt_date(due, lang, self.tz),
+            "when.by", lang, time=fmt_time(moment, lang, self.tz), day=self.on_day(moment, lang)
         )
 
-    def registered(self, ticket: Ticket, working_minutes: int) -> str:
+    def first_response_promise(
+        self, lang: str, registered_at: datetime, due: datetime, policy: SlaPolicy
+    ) -> str:
+        """In working time, 'within N minutes', or, when the working time left before the
+        closing is shorter, 'by 08:05 on Monday' with the reason; outside working time 'it is
+        outside working hours now; by 10:00 on Monday'."""
+        minutes = whole_minutes(policy.first_response_working)
+        if not policy.calendar.is_working_time(registered_at):
+            return self.t("promise.outside_hours", lang, when=self.by(due, lang))
+        if due - registered_at <= policy.first_response_working:
+            return self.tn("promise.within_minutes", minutes, lang)
+        return self.tn("promise.carried_over", minutes, lang, when=self.by(due, lang))
+
+    def registered(self, ticket: Ticket, policy: SlaPolicy) -> str:
         lang = ticket.language
         due = ticket.target("first_response")
         assert due is not None
         assert due.due_at is not None
-        promise = self.first_response_promise(
-            lang, ticket.registered_at, due.due_at, working_minutes
-        )
+        promise = self.first_response_promise(lang, ticket.registered_at, due.due_at, policy)
         return self.t("client.registered", lang, number=ticket.number, promise=promise)
+
+    def help_text(self, lang: str, policy: SlaPolicy) -> str:
+        """/help: the hours and the first-response rules as the policy has them."""
+        return self.t(
+            "help.text",
+            lang,
+            zone=self._zone(lang),
+            schedule=self._schedule(lang, policy.calendar),
+            first_response=self.tn(
+                "help.first_response", whole_minutes(policy.first_response_working), lang
+            ),
+            outside=self._outside(lang, policy),
+        )
+
+    def _zone(self, lang: str) -> str:
+        if getattr(self.tz, "key", None) in TASHKENT_ZONES:
+            return self.label("help.zone.tashkent", lang)
+        name = get_timezone_location(self.tz, locale=BABEL_LOCALES[lang], return_city=True)
+        return self.t("help.zone.other", lang, zone=name)
+
+    def _schedule(self, lang: str, calendar: BusinessCalendar) -> str:
+        """One line per run of weekdays with the same hours; then the holidays, if any."""
+        names = get_day_names("wide", locale=BABEL_LOCALES[lang])
+        lines = []
+        for first, last, spans in weekday_runs(calendar.weekly):
+            days = names[first]
+            if last != first:
+                days = self.t("help.days_range", lang, first=names[first], last=names[last])
+            hours = ", ".join(f"{_clock(a)}–{_clock(b, end=True)}" for a, b in spans)
+            lines.append(
+                self.t("help.schedule_line", lang, days=days[:1].upper() + days[1:], hours=hours)
+            )
+        if calendar.country is not None or calendar.extra_days_off:
+            lines.append(self.label("help.holidays", lang))
+        return "\n".join(lines)
+
+    def _outside(self, lang: str, policy: SlaPolicy) -> str:
+        """Outside working time the answer is due at `first_response_outside_by` of the next
+        working day, or the first-response time after the opening on a day opening later."""
+        by = policy.first_response_outside_by
+        minutes = whole_minutes(policy.first_response_working)
+        openings = {spans[0][0] for spans in policy.calendar.weekly if spans}
+        time_text = _clock(by)
+        if all(opens < by for opens in openings):
+            return self.t("help.outside.by", lang, time=time_text)
+        if all(opens >= by for opens in openings):
+            return self.tn("help.outside.after_opening", minutes, lang)
+        return self.tn("help.outside.mixed", minutes, lang, time=time_text)
 
     # ---- the desk's side
 
@@ -155,6 +269,7 @@ class Renderer:
             assignee=assignee,
             name=escape(ticket.client_name),
             company=escape(ticket.client_company),
+            tax_id_label=self.label(tax_id_label(ticket.client_tax_id), lang),
             tax_id=escape(ticket.client_tax_id),
             contact=self.contact(ticket, lang),
             language=self.label(language_label_id(ticket.language), lang),

@@ -29,12 +29,15 @@ __all__ = [
     "EMAIL_MAX",
     "ERROR_CODES",
     "ERROR_LABELS",
+    "INN_LENGTH",
     "NAME_MAX",
     "NAME_MIN",
+    "PINFL_LENGTH",
     "TaxId",
     "TaxIdKind",
     "ValidationError",
     "error_label_id",
+    "fold_apostrophes",
     "parse_company",
     "parse_email",
     "parse_name",
@@ -97,14 +100,20 @@ _WHITESPACE_CONTROLS: Final = frozenset("\t\n\r\v\f")
 # ' ’ ʼ ʻ ` ‘  (ʼ U+02BC and ʻ U+02BB are Unicode letters, category Lm, so they are excluded
 # explicitly when letters are counted).
 _APOSTROPHES: Final = frozenset("'\u2019\u02bc\u02bb`\u2018")
+# The official Uzbek Latin letters: the turned comma of oʻ and gʻ (U+02BB) and the tutuq
+# belgisi (U+02BC); people type either as any of the apostrophes above.
+OKINA: Final = "\u02bb"
+TUTUQ: Final = "\u02bc"
+_OG_MARK: Final = re.compile(r"(?<=[oOgG])['\u2019\u02bc\u02bb`\u2018]")
+_TUTUQ_MARK: Final = re.compile(r"(?<![oOgG])(?<=[^\W\d_])['\u2019\u02bb`\u2018](?=[^\W\d_])")
 # - ‐ ‑  (hyphen-minus, hyphen, non-breaking hyphen)
 _NAME_HYPHENS: Final = frozenset("-\u2010\u2011")
 
 _ASCII_DIGITS: Final = re.compile(r"[0-9]*")
 _MINUS_SIGN: Final = "\u2212"
 
-_INN_LENGTH: Final = 9
-_PINFL_LENGTH: Final = 14
+INN_LENGTH: Final = 9
+PINFL_LENGTH: Final = 14
 _PINFL_CENTURY_BY_FIRST_DIGIT: Final = {
     "1": 1800,
     "2": 1800,
@@ -153,6 +162,14 @@ _INN_KIND_BY_FIRST_DIGIT: Final = {
     "6": TaxIdKind.INDIVIDUAL,
     "7": TaxIdKind.INDIVIDUAL,
 }
+
+
+def fold_apostrophes(text: str) -> str:
+    """Uzbek text in the official letters, whatever apostrophes it was typed with: after o or g
+    an apostrophe is the ʻ of oʻ and gʻ, between other letters the tutuq belgisi ʼ. Words the
+    bot matches (its own labels, commands' words, phrase lists) are compared in this form, so
+    O'zbek, O‘zbek, O’zbek, O`zbek and Oʻzbek are one word."""
+    return _TUTUQ_MARK.sub(TUTUQ, _OG_MARK.sub(OKINA, text))
 
 
 def _is_letter(ch: str) -> bool:
@@ -242,12 +259,12 @@ def parse_tax_id(raw: str) -> TaxId:
     digits = "".join(ch for ch in raw if not _is_separator(ch))
     if not _ASCII_DIGITS.fullmatch(digits):
         raise ValidationError("taxid.chars")
-    if len(digits) == _INN_LENGTH:
+    if len(digits) == INN_LENGTH:
         kind = _INN_KIND_BY_FIRST_DIGIT.get(digits[0])
         if kind is None:
             raise ValidationError("inn.first_digit")
         return TaxId(digits, kind)
-    if len(digits) == _PINFL_LENGTH:
+    if len(digits) == PINFL_LENGTH:
         _check_pinfl(digits)
         return TaxId(digits, TaxIdKind.PINFL)
     raise ValidationError("taxid.length")

@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alert_text import AlertItem, alert_messages, request_link
 from bot.clock import Clock
-from bot.i18n import fmt_date, fmt_time
 from bot.services.alert_plans import clocks_of, plan_of, write_plan
 from bot.services.deadlines import FIRST_RESPONSE
 from bot.services.desk import Desk
@@ -200,20 +199,18 @@ def _say(
 
 def _apologise(out: Outgoing, desk: Desk, ticket: Ticket, now: datetime) -> None:
     """The promised first response has passed unanswered: the client is told, once (the
-    breach row is claimed once), in their language, when to expect an answer."""
+    breach row is claimed once), in their language, with an apology and a new time: the
+    first-response time of the policy counted again from now (from the next opening when the
+    desk is closed)."""
     client = ticket.client
     if ticket.first_response_at is not None or client.banned or client.blocked_bot:
         return
-    renderer, lang, calendar = desk.renderer, ticket.language, desk.policy.calendar
-    if calendar.is_working_time(now):
-        text = renderer.t("client.sla_apology", lang, number=ticket.number)
-    else:
-        opening = calendar.next_opening(now)
-        text = renderer.t(
-            "client.sla_apology_later",
-            lang,
-            number=ticket.number,
-            date=fmt_date(opening, lang, desk.tz),
-            time=fmt_time(opening, lang, desk.tz),
-        )
+    policy = desk.policy
+    expected = policy.calendar.add_working_time(now, policy.first_response_working)
+    text = desk.renderer.t(
+        "client.sla_apology",
+        ticket.language,
+        number=ticket.number,
+        when=desk.renderer.by(expected, ticket.language),
+    )
     out.to_chat(client.telegram_id, text, purpose=Purpose.NOTICE, ticket_id=ticket.id)

@@ -84,7 +84,7 @@ async def register_request(tickets: TicketService, client: Client, draft: Reques
     out = tickets.out
     out.to_chat(
         client.telegram_id,
-        desk.renderer.registered(ticket, desk.first_response_minutes),
+        desk.renderer.registered(ticket, desk.policy),
         purpose=Purpose.REGISTERED,
         ticket_id=ticket.id,
     )

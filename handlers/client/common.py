@@ -34,8 +34,9 @@ async def start(message: Message, state: FSMContext, client: Client, bot: Bot, d
 
 
 @router.message(Command("help"))
-async def help_(message: Message) -> None:
-    await message.answer(_("help.text"))
+async def help_(message: Message, client: Client, desk: Desk) -> None:
+    # The hours and times come from the policy: the text is true whatever the desk configures.
+    await message.answer(desk.renderer.help_text(client.language, desk.policy))
 
 
 @router.message(Command("cancel"))

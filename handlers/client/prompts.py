@@ -11,6 +11,7 @@ from aiogram.types import ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
+from bot.render import tax_id_label
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
 from bot.textsplit import shorten
@@ -35,7 +36,7 @@ async def ask(bot: Bot, chat_id: int, state: str | None, desk: Desk, draft: Requ
         if draft.parts:
             await bot.send_message(
                 chat_id,
-                _("request.description_more").format(count=len(draft.parts)),
+                description_more(len(draft.parts)),
                 reply_markup=kb.description_done(),
             )
         else:
@@ -63,6 +64,17 @@ async def reask(bot: Bot, chat_id: int, state: FSMContext, desk: Desk) -> None:
     await ask(bot, chat_id, current, desk, draft)
 
 
+def description_more(count: int) -> str:
+    """'Принято 2 сообщения…': the plural form for `count`."""
+    return _("request.description_more", "request.description_more", count).format(n=count)
+
+
+def files(count: int) -> str:
+    if not count:
+        return _("request.files_none")
+    return _("request.files", "request.files", count).format(n=count)
+
+
 def summary(draft: RequestDraft) -> str:
     contact = _(feedback_label_id(draft.feedback or "telegram"))
     if draft.contact:
@@ -72,7 +84,7 @@ def summary(draft: RequestDraft) -> str:
         kind=_(kind_label_id(draft.kind or "")),
         topic=_(topic_label_id(draft.topic or "")),
         description=escape(shorten(text, 1500)) if text else _("request.summary_no_text"),
-        files=draft.media_count,
+        files=files(draft.media_count),
         contact=contact,
     )
 
@@ -81,6 +93,7 @@ def profile_text(client: Client) -> str:
     return _("profile.show").format(
         name=escape(client.name or "—"),
         company=escape(client.company or "—"),
+        tax_id_label=_(tax_id_label(client.tax_id)),
         tax_id=escape(client.tax_id or "—"),
         phone=escape(client.phone or "—"),
         email=escape(client.email or "—"),

@@ -21,7 +21,7 @@ from bot.services.tickets import TicketService
 from bot.validation import ValidationError, error_label_id, parse_email, parse_phone
 from bot.vocabulary import Feedback, Kind
 from handlers.client.parts import snapshot
-from handlers.client.prompts import no_keyboard, reask
+from handlers.client.prompts import description_more, no_keyboard, reask
 from handlers.client.states import NewRequest, first_missing
 from storage.models import Client
 
@@ -120,10 +120,7 @@ async def description_part(message: Message, state: FSMContext) -> None:
     draft.parts.append(part)
     await save(state, draft)
     if not album_seen:
-        await message.answer(
-            _("request.description_more").format(count=len(draft.parts)),
-            reply_markup=kb.description_done(),
-        )
+        await message.answer(description_more(len(draft.parts)), reply_markup=kb.description_done())
 
 
 @router.callback_query(NewRequest.description, DraftCb.filter(F.action == "done"))

@@ -180,6 +180,7 @@ async def comment(
 @router.callback_query(ClientTicketCb.filter(F.action == ClientAction.NO_COMMENT))
 async def no_comment(callback: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
-    await callback.answer(_("tickets.comment_thanks"))
+    # The rating was thanked for already; skipping the comment only confirms it is kept.
+    await callback.answer(_("tickets.comment_skipped"))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)

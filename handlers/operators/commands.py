@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from aiogram import Router
@@ -12,7 +12,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import fmt_datetime
+from bot.i18n import fmt_datetime, fmt_duration
 from bot.lifecycle import Actor
 from bot.services.actions import Request, perform
 from bot.services.alert_plans import marks_of
@@ -51,9 +51,9 @@ def left(ticket: Ticket, now: datetime, desk: Desk) -> str:
     if due is None:
         return _("queue.no_deadline")
     seconds = int((due - now).total_seconds())
-    minutes = abs(seconds) // 60
-    span = _("duration.hm").format(hours=minutes // 60, minutes=minutes % 60)
-    due_text = fmt_datetime(due, desk.renderer.desk_language, desk.tz)
+    lang = desk.renderer.desk_language
+    span = fmt_duration(timedelta(seconds=abs(seconds)), lang, round_up=seconds > 0)
+    due_text = fmt_datetime(due, lang, desk.tz)
     if seconds < 0:
         return _("queue.overdue").format(span=span, due=due_text)
     return _("queue.left").format(span=span, due=due_text)
@@ -78,7 +78,8 @@ async def _send_list(
         return
     lines = [title] + [line(t, now, desk) for t in tickets[:50]]
     if len(tickets) > 50:
-        lines.append(_("queue.more").format(count=len(tickets) - 50))
+        more = len(tickets) - 50
+        lines.append(_("queue.more", "queue.more", more).format(n=more))
     for chunk in split_text("\n".join(lines)):
         await message.reply(chunk, parse_mode="HTML")
 

@@ -134,7 +134,7 @@ class Operator:
     def card(self, number: int) -> JSON:
         """The newest state of the request's card (edits included)."""
         for message in reversed(self.desk):
-            if (message.get("text") or "").startswith(f"Обращение №{number}"):
+            if (message.get("text") or "").startswith(f"Обращение №\u00a0{number}"):
                 return message
         raise AssertionError(f"no card of request {number}")
 

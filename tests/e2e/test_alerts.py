@@ -66,15 +66,15 @@ async def test_a_warning_and_a_breach_reach_the_group_naming_the_assignee(
         [warning] = standin.sent(FORUM, thread_id=None)[general:]
         assert warning["text"].startswith("⚠️ Скоро срок: первый ответ")
         assert (
-            "№1001 · ООО «Asia Trade» · Коды маркировки · средний · осталось 2 мин"
+            "№\u00a01001 · ООО «Asia Trade» · Коды маркировки · средний · осталось 2\u00a0мин"
             in (warning["text"])
         )
         assert link_of(warning, "Dilnoza Operator") == "tg://user?id=9001"
-        assert link_of(warning, "№1001") == f"https://t.me/c/{str(FORUM)[4:]}/{thread}"
+        assert link_of(warning, "№\u00a01001") == f"https://t.me/c/{str(FORUM)[4:]}/{thread}"
         assert standin.topics(FORUM)[0]["name"] == (
-            "№1001 · ООО «Asia Trade» · в работе · ⚠️ 2 мин до срока"
+            "№\u00a01001 · ООО «Asia Trade» · в работе · ⚠️ 2\u00a0мин до срока"
         )
-        assert "⚠️ 2 мин до срока" in standin.message(FORUM, card["message_id"])["text"]
+        assert "⚠️ 2\u00a0мин до срока" in standin.message(FORUM, card["message_id"])["text"]
         # (the manager gets the day's digest at start, too: only alerts are looked at here)
         assert alerts_to(standin, MANAGER) == []
 
@@ -82,7 +82,7 @@ async def test_a_warning_and_a_breach_reach_the_group_naming_the_assignee(
         await h.settle()
         [breach] = standin.sent(FORUM, thread_id=None)[general + 1 :]
         assert breach["text"].startswith("🔴 Срок пропущен: первый ответ")
-        assert "№1001" in breach["text"]
+        assert "№\u00a01001" in breach["text"]
         assert link_of(breach, "Dilnoza Operator") == "tg://user?id=9001"
         assert alerts_to(standin, MANAGER) == [breach["text"]]
         assert "🔴 срок истёк" in standin.topics(FORUM)[0]["name"]
@@ -97,7 +97,7 @@ async def test_a_warning_and_a_breach_reach_the_group_naming_the_assignee(
         await h.settle()
         [repeat] = standin.sent(FORUM, thread_id=None)[general + 2 :]
         assert repeat["text"].startswith("🔁 Всё ещё просрочено: первый ответ")
-        assert "просрочено на 2 ч" in repeat["text"]
+        assert "просрочено на 2\u00a0ч" in repeat["text"]
         assert len([t for t in client.texts() if "Приносим извинения" in t]) == 1
     finally:
         await h.stop()
@@ -118,7 +118,7 @@ async def test_500_breaches_make_a_handful_of_messages_and_no_429(
         await h.settle(limit=120)
         posted = standin.sent(OPERATORS)[before:]
         assert 1 < len(posted) <= 15
-        named = Counter(int(n) for m in posted for n in re.findall(r"№(\d+)", m["text"]))
+        named = Counter(int(n) for m in posted for n in re.findall(r"№\u00a0(\d+)", m["text"]))
         assert sorted(named) == numbers
         assert set(named.values()) == {1}
         assert [c for c in standin.calls if c.status == 429] == []

@@ -122,7 +122,7 @@ async def test_the_operator_group_upgraded_to_a_supergroup(
         client = Person(h, 1001, "Иван")
         await identify(client)
         await open_request(client)
-        assert standin.sent(basic)[0]["text"].startswith("Обращение №1001")
+        assert standin.sent(basic)[0]["text"].startswith("Обращение №\u00a01001")
         standin.upgrade_group(9001, basic, upgraded)
         await h.settle()
         standin.send_message(9001, upgraded, text="/claim 1001")

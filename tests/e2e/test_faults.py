@@ -124,7 +124,9 @@ async def test_one_fault_at_one_call_converges(
 
 def _card(standin: StandIn, group: int) -> dict[str, object]:
     cards = [
-        m for m in standin.sent(group) if (m.get("text") or "").startswith("Обращение №1001 ·")
+        m
+        for m in standin.sent(group)
+        if (m.get("text") or "").startswith("Обращение №\u00a01001 ·")
     ]
     assert len(cards) == 1, f"{len(cards)} cards"
     return cards[0]
@@ -146,7 +148,7 @@ async def _assert_converged(
     twice = {text: n for text, n in said.items() if n > 1}
     assert not twice, f"said twice to the client: {twice}"
     text = joined(client.inbox)
-    assert text.count("Ваше обращение №1001 зарегистрировано") == 1
+    assert text.count("Ваше обращение №\u00a01001 зарегистрировано") == 1
     assert said["Перезагрузите принтер"] == 1
     assert text.count("как решённое") == 1
 
@@ -156,5 +158,5 @@ async def _assert_converged(
     if forum:
         live = [t for t in standin.topics(group) if not t.get("is_deleted")]
         assert len(standin.topics(group)) == 1, standin.topics(group)
-        assert live[0]["name"].startswith("№1001")
+        assert live[0]["name"].startswith("№\u00a01001")
     assert await h.pending_outbox() == 0

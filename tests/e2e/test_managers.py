@@ -58,7 +58,7 @@ async def test_the_digest_reaches_the_managers_chat_and_each_manager(
         *words, chart = standin.sent(chat_id)
         assert words[0]["text"].startswith("📊 Ежедневная сводка за 23.11.2026\n")
         assert "Открыто: 0 обращений" in words[0]["text"]
-        assert chart["caption"].startswith("Обращения за последние 14 дней")
+        assert chart["caption"].startswith("Обращения за последние 14\u00a0дней")
         stored = standin.files.get(chart["photo"][-1]["file_id"])
         assert stored is not None
         assert stored.data is not None

@@ -44,7 +44,7 @@ async def test_alerts_and_digest_once_from_the_command_line(
     assert await run_once(settings, "alerts", late) == 1
     said = standin.sent(OPERATORS)[before:]
     assert any("🔴 Срок пропущен: первый ответ" in (m.get("text") or "") for m in said)
-    assert any("№1001" in (m.get("text") or "") for m in said)
+    assert any("№\u00a01001" in (m.get("text") or "") for m in said)
     assert await run_once(settings, "alerts", late) == 0  # once only
     assert len(standin.sent(OPERATORS)) == before + len(said)
 

@@ -46,7 +46,7 @@ class FixedClock:
 
 
 def numbers_in(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"№(\d+)", text)]
+    return [int(n) for n in re.findall(r"№\u00a0(\d+)", text)]
 
 
 @dataclass

@@ -170,7 +170,7 @@ async def test_a_deleted_topic_is_made_anew_with_the_card_first(
         ("sendMessage", 500),  # then what was to be said
     ]
     card, notice = forum.sent("sendMessage")
-    assert "№1001" in card.text and card.reply_markup is not None
+    assert "№\u00a01001" in card.text and card.reply_markup is not None
     assert notice.text == "ответ клиента"
     stored = await ticket_row(sessions, ticket.id)
     assert (stored.thread_id, stored.card_message_id) == (500, 100)
@@ -199,7 +199,7 @@ async def test_when_the_card_for_a_new_topic_fails_the_topic_is_not_made_twice(
     await w.drain()
     assert len(forum.of("createForumTopic")) == 1
     card, notice = forum.sent("sendMessage")
-    assert "№1001" in card.text and notice.text == "x"
+    assert "№\u00a01001" in card.text and notice.text == "x"
 
 
 async def test_a_topic_made_just_now_and_gone_at_once_is_tried_later(

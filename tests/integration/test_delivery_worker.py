@@ -158,7 +158,7 @@ async def test_an_item_that_keeps_failing_becomes_a_dead_letter_reported_once(
     assert report.status == OutboxStatus.SENT
     [told] = bot.sent("sendMessage")[1:]
     assert told.chat_id == desk.operator_chat_id
-    assert "№1001" in told.text and "TelegramServerError" in told.text
+    assert "№\u00a01001" in told.text and "TelegramServerError" in told.text
     assert told.reply_parameters is None  # no card yet in this plain group
     assert len(await dead_letters(sessions)) == 1
 

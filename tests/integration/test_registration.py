@@ -155,8 +155,8 @@ async def test_a_complete_draft_becomes_a_numbered_request_with_its_deadlines(
         )
         assert place_is(ack, Place.CHAT)
         assert ack.ticket_id == ticket_id
-        assert ack.payload["text"] == desk.renderer.registered(ticket, 10)
-        assert "№1001" in ack.payload["text"]
+        assert ack.payload["text"] == desk.renderer.registered(ticket, desk.policy)
+        assert "№\u00a01001" in ack.payload["text"]
         assert "10" in ack.payload["text"]  # "within 10 minutes"
 
         assert (card.method, card.purpose, card.chat_id) == (
@@ -242,7 +242,7 @@ async def test_a_long_description_follows_the_card_and_a_phone_is_kept(
         more = [r for r in rows if r.purpose == Purpose.CARD_MORE]
         assert more
         assert all(r.chat_id == OPERATOR_CHAT_ID and place_is(r, Place.DESK) for r in more)
-        assert "№1001" in more[0].payload["text"]
+        assert "№\u00a01001" in more[0].payload["text"]
 
 
 async def test_outside_working_time_the_promise_names_the_morning(

@@ -105,7 +105,10 @@ async def test_claim_takes_the_request_and_refreshes_card_and_topic(one: Desk100
         answer = await one.perform(session, DeskAction.CLAIM)
         await session.commit()
     assert answer == Answer(one.result("in_progress", assignee="Dilnoza"), refused=False)
-    assert answer.text == "Обращение №1001: в работе, приоритет — средний, исполнитель — Dilnoza."
+    assert (
+        answer.text
+        == "Обращение №\u00a01001: в работе, приоритет — средний, исполнитель — Dilnoza."
+    )
 
     async with one.sessions() as session:
         ticket = await load(session, one.ticket_id)
@@ -129,7 +132,7 @@ async def test_claim_takes_the_request_and_refreshes_card_and_topic(one: Desk100
         )
         assert (title.method, title.purpose) == ("editForumTopic", Purpose.TOPIC_TITLE)
         assert place_is(title, Place.TOPIC)
-        assert title.payload["name"] == "№1001 · OOO Test · в работе"
+        assert title.payload["name"] == "№\u00a01001 · OOO Test · в работе"
 
 
 async def test_release_puts_the_request_back_in_the_queue(one: Desk1001) -> None:
@@ -242,7 +245,7 @@ async def test_resolve_asks_the_client_and_reopen_tells_them(one: Desk1001) -> N
         asked = [r for r in await outbox(session, after=mark) if r.chat_id == CLIENT_TG]
         assert len(asked) == 1
         assert asked[0].purpose == Purpose.NOTICE
-        assert "№1001" in asked[0].payload["text"]
+        assert "№\u00a01001" in asked[0].payload["text"]
         assert asked[0].payload["reply_markup"] == kb.solved(one.desk.renderer, ticket).model_dump(
             mode="json", exclude_none=True
         )
@@ -256,7 +259,7 @@ async def test_resolve_asks_the_client_and_reopen_tells_them(one: Desk1001) -> N
         ticket = await load(session, one.ticket_id)
         assert ticket.resolved_at is None
         told = [r for r in await outbox(session, after=mark) if r.chat_id == CLIENT_TG]
-        assert [r.payload["text"] for r in told] == ["Ваше обращение №1001 снова в работе."]
+        assert [r.payload["text"] for r in told] == ["Ваше обращение №\u00a01001 снова в работе."]
 
 
 async def test_resolve_of_an_unassigned_request_takes_it(one: Desk1001) -> None:
@@ -304,7 +307,7 @@ async def test_ban_and_unban_the_client(one: Desk1001) -> None:
             DeskAction.CLAIM,
             "",
             None,
-            "Обращение №1001 уже взял в работу Dilnoza.",
+            "Обращение №\u00a01001 уже в работе у Dilnoza.",
             id="claim-taken",
         ),
         pytest.param(
@@ -312,7 +315,7 @@ async def test_ban_and_unban_the_client(one: Desk1001) -> None:
             DeskAction.RELEASE,
             "",
             None,
-            "Обращение №1001 ни за кем не закреплено.",
+            "Обращение №\u00a01001 ни за кем не закреплено.",
             id="release-unassigned",
         ),
         pytest.param("claimed", DeskAction.ASSIGN, "", None, "outdated", id="assign-without-to"),
@@ -675,7 +678,7 @@ async def test_rate_one_to_five(one: Desk1001, stars: int, status: Status) -> No
         )
         told = [r for r in await outbox(session, after=mark) if r.purpose == Purpose.NOTICE]
         assert [(r.chat_id, r.payload["text"]) for r in told] == [
-            (OPERATOR_CHAT_ID, f"Клиент оценил ответ по обращению №1001: {stars} из 5.")
+            (OPERATOR_CHAT_ID, f"Клиент оценил ответ по обращению №\u00a01001: {stars} из 5.")
         ]
         assert place_is(told[0], Place.DESK)
 
@@ -729,7 +732,7 @@ async def test_the_comment_is_stored_whole_and_the_desk_told_once(one: Desk1001)
         ]
         assert len(told) == 1
         text = told[0].payload["text"]
-        assert text.startswith("Комментарий клиента к оценке по обращению №1001:")
+        assert text.startswith("Комментарий клиента к оценке по обращению №\u00a01001:")
         assert len(text) <= 4096
         assert comment[:100] in text
         assert not any(r.chat_id == CLIENT_TG for r in await outbox(session, after=mark))
@@ -790,7 +793,7 @@ async def test_the_client_is_asked_for_a_rating(one: Desk1001) -> None:
         (ask,) = await outbox(session, after=mark)
         ticket = await load(session, one.ticket_id)
         assert (ask.chat_id, ask.purpose, ask.method) == (CLIENT_TG, Purpose.NOTICE, "sendMessage")
-        assert "№1001" in ask.payload["text"]
+        assert "№\u00a01001" in ask.payload["text"]
         assert ask.payload["reply_markup"] == kb.rating(ticket).model_dump(
             mode="json", exclude_none=True
         )

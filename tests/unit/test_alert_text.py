@@ -23,12 +23,12 @@ W, B, R = AlertKind.WARNING, AlertKind.BREACH, AlertKind.REPEAT
 @pytest.mark.parametrize(
     ("delta", "ru", "uz"),
     [
-        (timedelta(minutes=2), "2 мин", "2 daq."),
-        (timedelta(hours=1, minutes=10), "1 ч 10 мин", "1 soat 10 daq."),
-        (timedelta(hours=2), "2 ч", "2 soat"),
-        (timedelta(days=3, hours=5, minutes=7), "3 дн. 5 ч", "3 kun 5 soat"),
-        (timedelta(days=1, minutes=10), "1 дн.", "1 kun"),
-        (timedelta(seconds=59), "0 мин", "0 daq."),
+        (timedelta(minutes=2), "2\u00a0мин", "2\u00a0daq."),
+        (timedelta(hours=1, minutes=10), "1\u00a0ч 10\u00a0мин", "1\u00a0soat 10\u00a0daq."),
+        (timedelta(hours=2), "2\u00a0ч", "2\u00a0soat"),
+        (timedelta(days=3, hours=5, minutes=7), "3\u00a0дн. 5\u00a0ч", "3\u00a0kun 5\u00a0soat"),
+        (timedelta(days=1, minutes=10), "1\u00a0дн.", "1\u00a0kun"),
+        (timedelta(seconds=59), "0\u00a0мин", "0\u00a0daq."),
     ],
 )
 def test_durations_are_babel_s(delta: timedelta, ru: str, uz: str) -> None:
@@ -37,8 +37,8 @@ def test_durations_are_babel_s(delta: timedelta, ru: str, uz: str) -> None:
 
 
 def test_a_time_left_is_rounded_up() -> None:
-    assert fmt_duration(timedelta(seconds=61), "ru", round_up=True) == "2 мин"
-    assert fmt_duration(timedelta(seconds=61), "ru") == "1 мин"
+    assert fmt_duration(timedelta(seconds=61), "ru", round_up=True) == "2\u00a0мин"
+    assert fmt_duration(timedelta(seconds=61), "ru") == "1\u00a0мин"
 
 
 @pytest.mark.parametrize(
@@ -97,33 +97,33 @@ def test_one_message_in_sections_and_by_assignee() -> None:
     assert message.split("\n") == [
         "🔴 <b>Срок пропущен: первый ответ</b>",
         '👤 <a href="tg://user?id=9002">Operator 9002</a>',
-        '• <a href="https://t.me/c/123/1004">№1004</a> · OOO &lt;Company&gt; 1004 · '
-        "Коды маркировки · высокий · просрочено на 1 ч 10 мин",
+        '• <a href="https://t.me/c/123/1004">№\u00a01004</a> · OOO &lt;Company&gt; 1004 · '
+        "Коды маркировки · высокий · просрочено на 1\u00a0ч 10\u00a0мин",
         "👤 не назначен",
-        '• <a href="https://t.me/c/123/1005">№1005</a> · OOO &lt;Company&gt; 1005 · '
-        "Коды маркировки · высокий · просрочено на 1 ч 10 мин",
+        '• <a href="https://t.me/c/123/1005">№\u00a01005</a> · OOO &lt;Company&gt; 1005 · '
+        "Коды маркировки · высокий · просрочено на 1\u00a0ч 10\u00a0мин",
         "",
         "🔴 <b>Срок пропущен: решение</b>",
         '👤 <a href="tg://user?id=9001">Operator 9001</a>',
-        '• <a href="https://t.me/c/123/1002">№1002</a> · OOO &lt;Company&gt; 1002 · '
+        '• <a href="https://t.me/c/123/1002">№\u00a01002</a> · OOO &lt;Company&gt; 1002 · '
         "Коды маркировки · высокий · срок истёк только что",
         "",
         "⚠️ <b>Скоро срок: первый ответ</b>",
         '👤 <a href="tg://user?id=9001">Operator 9001</a>',
-        '• <a href="https://t.me/c/123/1001">№1001</a> · OOO &lt;Company&gt; 1001 · '
-        "Коды маркировки · высокий · осталось 2 мин",
+        '• <a href="https://t.me/c/123/1001">№\u00a01001</a> · OOO &lt;Company&gt; 1001 · '
+        "Коды маркировки · высокий · осталось 2\u00a0мин",
         "",
         "🔁 <b>Всё ещё просрочено: первый ответ</b>",
         "👤 не назначен",
-        '• <a href="https://t.me/c/123/1003">№1003</a> · OOO &lt;Company&gt; 1003 · '
-        "Коды маркировки · высокий · просрочено на 2 ч",
+        '• <a href="https://t.me/c/123/1003">№\u00a01003</a> · OOO &lt;Company&gt; 1003 · '
+        "Коды маркировки · высокий · просрочено на 2\u00a0ч",
     ]
 
 
 def test_uzbek() -> None:
     [message] = alert_messages(RENDERER, [item(1001, W, amount=timedelta(hours=2))], "uz")
     assert "Muddat yaqin: birinchi javob" in message
-    assert "2 soat qoldi" in message
+    assert "2\u00a0soat qoldi" in message
     assert "tayinlanmagan" in message
 
 
@@ -132,7 +132,7 @@ def test_cut_only_at_the_limit_each_part_naming_what_it_continues(limit: int) ->
     items = [item(n, B, assignee=9001 if n % 3 else None, link=None) for n in range(1, 301)]
     messages = alert_messages(RENDERER, items, "ru", limit=limit)
     assert all(shown_length(m) <= limit for m in messages)
-    named = [int(n) for m in messages for n in re.findall(r"№(\d+)", m)]
+    named = [int(n) for m in messages for n in re.findall(r"№\u00a0(\d+)", m)]
     assert sorted(named) == list(range(1, 301))
     for message in messages:
         first, second, third = message.split("\n")[:3]

@@ -185,10 +185,10 @@ def test_the_digest_in_uzbek() -> None:
     words = Words(desk("uz").renderer, "uz")
     (text,) = digest_text(words, stats(2), date(2026, 3, 17))
     assert text.startswith("📊 17.03.2026 uchun kundalik hisobot")
-    assert "Ochilgan: 1 ta murojaat" in text
-    assert "❗ 2 ta muddat buzilishi:" in text
+    assert "Ochilgan: 1\u00a0ta murojaat" in text
+    assert "❗ 2\u00a0ta muddat buzilishi:" in text
     assert "ijrochi: tayinlanmagan" in text
-    assert "Muddatlarga rioya qilingan: 0% (2 tadan 0 tasi)" in text
+    assert "Muddatlarga rioya qilingan: 0% (2\u00a0tadan 0\u00a0tasi)" in text
     assert "Oʻrtacha baho: davr mobaynida baholar yoʻq." in text
 
 
