@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.guard import Guard
 from bot.render import Renderer
 from bot.sla import SlaPolicy
 
@@ -25,6 +26,8 @@ class Desk:
     topics: tuple[str, ...]
     reopen_window_hours: int = 72
     operator_names_visible: bool = False
+    # The quality guard on operators' answers; None when QUALITY_GUARD is off.
+    guard: Guard | None = None
 
     def __init__(
         self,
@@ -34,6 +37,7 @@ class Desk:
         topics: tuple[str, ...],
         reopen_window_hours: int = 72,
         operator_names_visible: bool = False,
+        guard: Guard | None = None,
     ) -> None:
         values = {
             "policy": policy,
@@ -42,6 +46,7 @@ class Desk:
             "topics": topics,
             "reopen_window_hours": reopen_window_hours,
             "operator_names_visible": operator_names_visible,
+            "guard": guard,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -53,7 +58,3 @@ class Desk:
     @property
     def tz(self) -> ZoneInfo:
         return self.renderer.tz
-
-    @property
-    def first_response_minutes(self) -> int:
-        return int(self.policy.first_response_working.total_seconds() // 60)
