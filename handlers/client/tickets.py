@@ -17,6 +17,7 @@ from bot import keyboards as kb
 from bot.callbacks import ClientTicketCb
 from bot.i18n import fmt_datetime
 from bot.lifecycle import Close, Rate, Refusal, Reopen
+from bot.numbers import request_number, whole_number
 from bot.services.desk import Desk
 from bot.services.registration import client_author
 from bot.services.tickets import TicketService, comment_rating
@@ -43,12 +44,8 @@ async def my_tickets(
     message: Message, command: CommandObject, client: Client, session: AsyncSession, desk: Desk
 ) -> None:
     if command.args:
-        digits = command.args.strip().lstrip("#№")
-        ticket = (
-            await TicketRepo(session).by_number(int(digits))
-            if digits.isdigit() and len(digits) < 10
-            else None
-        )
+        number = request_number(command.args)
+        ticket = await TicketRepo(session).by_number(number) if number is not None else None
         if ticket is None or ticket.client_id != client.id:
             await message.answer(_("tickets.not_found"))
             return
@@ -145,7 +142,7 @@ async def rate(
     tickets: TicketService,
 ) -> None:
     ticket = await own_ticket(tickets.session, client, callback_data.ticket)
-    stars = int(callback_data.arg) if callback_data.arg.isdigit() else 0
+    stars = whole_number(callback_data.arg, limit=9) or 0
     if ticket is None or isinstance(
         await tickets.execute(ticket, Rate(client_author(client), stars)), Refusal
     ):

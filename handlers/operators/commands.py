@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import fmt_datetime, fmt_duration
 from bot.lifecycle import Actor
+from bot.numbers import request_number
 from bot.services.actions import Request, perform
 from bot.services.alert_plans import marks_of
 from bot.services.desk import Desk
@@ -38,10 +39,8 @@ async def target(
 ) -> Ticket | None:
     """The request a command names by number, or the one whose topic/card it is written in."""
     if number:
-        digits = number.lstrip("#№")
-        if not digits.isdigit() or len(digits) > 9:
-            return None
-        return await TicketRepo(session).by_number(int(digits))
+        found = request_number(number)
+        return await TicketRepo(session).by_number(found) if found is not None else None
     reply = message.reply_to_message.message_id if message.reply_to_message else None
     return await ticket_in_desk(session, desk, message.message_thread_id, reply)
 
