@@ -106,6 +106,8 @@ OKINA: Final = "\u02bb"
 TUTUQ: Final = "\u02bc"
 _OG_MARK: Final = re.compile(r"(?<=[oOgG])['\u2019\u02bc\u02bb`\u2018]")
 _TUTUQ_MARK: Final = re.compile(r"(?<![oOgG])(?<=[^\W\d_])['\u2019\u02bb`\u2018](?=[^\W\d_])")
+# Letters (category Lo) that show nothing: the Hangul fillers, used for names that look empty.
+_BLANK_LETTERS: Final = frozenset("\u3164\u115f\u1160\uffa0")
 # - ‐ ‑  (hyphen-minus, hyphen, non-breaking hyphen)
 _NAME_HYPHENS: Final = frozenset("-\u2010\u2011")
 
@@ -173,7 +175,7 @@ def fold_apostrophes(text: str) -> str:
 
 
 def _is_letter(ch: str) -> bool:
-    return ch.isalpha() and ch not in _APOSTROPHES
+    return ch.isalpha() and ch not in _APOSTROPHES and ch not in _BLANK_LETTERS
 
 
 def _clean_text(raw: object, min_len: int, max_len: int, field: str) -> str:

@@ -632,3 +632,22 @@ def test_every_error_code_is_covered_by_the_tables() -> None:
     covered = {p.values[1] for p in NAME_ERRORS + COMPANY_ERRORS + TAX_ID_ERRORS}
     covered |= {"phone.invalid", "email.invalid"}  # the only codes those two tables assert
     assert covered == ERROR_CODES
+
+
+# Names that show nothing: the Hangul fillers are letters to Unicode (category Lo), so they
+# passed as a name (found by tests/integration/test_fuzz_updates.py).
+@pytest.mark.parametrize(
+    "raw",
+    ["\u3164\u3164", "\u3164 \u3164", "\u115f\u1160", "\uffa0\uffa0\uffa0", "\u3164-\u3164"],
+)
+def test_an_invisible_name_is_refused_with_the_name_error(raw: str) -> None:
+    with pytest.raises(ValidationError) as exc_info:
+        parse_name(raw)
+    assert exc_info.value.code == "name.chars"
+
+
+@pytest.mark.parametrize("raw", ["\u3164\u3164", "\u3164 \u115f."])
+def test_an_invisible_company_is_refused(raw: str) -> None:
+    with pytest.raises(ValidationError) as exc_info:
+        parse_company(raw)
+    assert exc_info.value.code == "company.chars"
