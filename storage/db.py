@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import fitting
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -36,6 +38,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    fitting.install()  # what clients write fits its column (storage.fitting)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
