@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     NOTE = "note"
     EDITED = "edited"
     CLIENT_BLOCKED = "client_blocked"
+    CLIENT_UNBLOCKED = "client_unblocked"
 
 
 @dataclass(frozen=True)
