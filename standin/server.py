@@ -317,12 +317,29 @@ class StandIn(Actions):
         return web.json_response(body, status=call.status)
 
     async def _call(self, request: web.Request, method: str) -> Call:
-        call = Call(method, {}, ok=True)
         try:
             values, uploads = await _read_params(request)
+        except ApiError as error:
+            return Call(method, {}, ok=False, status=error.status, error=error.body())
+        return await self._perform(request.match_info["token"], method, values, uploads)
+
+    async def call_in_process(
+        self, token: str, method: str, values: dict[str, Any], uploads: dict[str, Upload]
+    ) -> Call:
+        """A call from a bot in this process (standin.inprocess): answered, faulted and
+        recorded as one that came over HTTP, without a socket."""
+        call = await self._perform(token, method, values, uploads)
+        self.calls.append(call)
+        return call
+
+    async def _perform(
+        self, token: str, method: str, values: dict[str, Any], uploads: dict[str, Upload]
+    ) -> Call:
+        call = Call(method, {}, ok=True)
+        try:
             call.params = _record_params(values, uploads)
             params = Params(values, uploads)
-            call.result = await self._answer(request.match_info["token"], method, params)
+            call.result = await self._answer(token, method, params)
         except ApiError as error:
             call.ok, call.status, call.error = False, error.status, error.body()
         except Exception as exc:  # a bug in the stand-in: answer 500 and say so
