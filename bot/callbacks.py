@@ -1,13 +1,11 @@
 """Callback data of every button. Telegram allows 64 bytes: the data carries short codes and
-ids only, and every field is checked again on receipt (never trusted): an id out of bounds does
-not unpack, so a forged button falls to the "outdated button" answer."""
+ids only, and every field is checked again on receipt (never trusted)."""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.numbers import BoundedId
-from bot.vocabulary import ClientAction, DeskAction
+from bot.vocabulary import ClientAction, DeskAction, HeldAction
 
 
 class LangCb(CallbackData, prefix="lg"):
@@ -40,7 +38,7 @@ class TicketCb(CallbackData, prefix="tk"):
     """An operator's action on a request card."""
 
     action: DeskAction
-    ticket: BoundedId
+    ticket: int
     arg: str = ""
 
 
@@ -48,5 +46,13 @@ class ClientTicketCb(CallbackData, prefix="ct"):
     """A client's action on one of their requests (view, solved yes/no, rating)."""
 
     action: ClientAction
-    ticket: BoundedId
+    ticket: int
     arg: str = ""
+
+
+class HeldCb(CallbackData, prefix="hd"):
+    """An operator's decision on an answer the quality guard held (the id is looked up and
+    checked on receipt)."""
+
+    action: HeldAction
+    held: int

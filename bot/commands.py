@@ -28,6 +28,9 @@ OPERATOR_COMMANDS = (
     "note",
     "ban",
     "unban",
+    "macros",
+    "macro",
+    "m",
 )
 
 # Each command's description in the menu (a literal id for extraction; a test checks that every
@@ -53,6 +56,9 @@ COMMAND_LABELS: Final[Mapping[str, str]] = {
     "note": N_("command.note"),
     "ban": N_("command.ban"),
     "unban": N_("command.unban"),
+    "macros": N_("command.macros"),
+    "macro": N_("command.macro"),
+    "m": N_("command.m"),
 }
 
 

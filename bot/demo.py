@@ -12,7 +12,10 @@ transcript of what each side writes and sees:
    a file whose path is printed); the operator takes №1002 but does not answer yet;
 5. at 09:40 the operators are warned that №1002's first-response time is running out, and at
    10:00 the breach alert names the assignee (and goes to the manager); the client gets an
-   apology with a new promise.
+   apology with a new promise;
+6. the operator keeps a saved answer in Russian and in Uzbek (/macro add, /macros) and sends it
+   to №1002 with /m: the Uzbek client gets the Uzbek text with their name, the request's number
+   and their company filled in.
 
 The operator part comes before the Uzbek client so that №1001 is answered within the 10 working
 minutes the bot promises (the demo's clock only moves forward).
@@ -53,6 +56,7 @@ MONDAY_DIGEST = datetime(2026, 11, 30, 9, 0, tzinfo=TZ)
 MONDAY_CLAIM = datetime(2026, 11, 30, 9, 5, tzinfo=TZ)
 MONDAY_WARNING = datetime(2026, 11, 30, 9, 40, tzinfo=TZ)  # 80 % of 08:00-10:00 is used
 MONDAY_BREACH = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+MONDAY_SAVED_ANSWER = datetime(2026, 11, 30, 10, 5, tzinfo=TZ)
 CHART_FILE = Path(tempfile.gettempdir()) / "crpt-desk-demo-digest.png"
 
 OPERATOR_ID = 9001
@@ -358,7 +362,9 @@ class Person:
     def place(self) -> str:
         return "bot" if self.chat_id == self.id else self.desk.transcript.where(self.chat_id)
 
-    async def say(self, text: str, *, reply_to: JSON | None = None) -> list[Call]:
+    async def say(
+        self, text: str, *, reply_to: JSON | None = None, expect_reaction: bool = True
+    ) -> list[Call]:
         step = f"{self.role} {self.name} writes {text!r}"
         self.desk.step = step
         note = f" (reply to message {reply_to['message_id']})" if reply_to else ""
@@ -369,7 +375,7 @@ class Person:
             text=text,
             reply_to=reply_to["message_id"] if reply_to else None,
         )
-        return await self.desk.after(step)
+        return await self.desk.after(step, expect_reaction=expect_reaction)
 
     async def share_contact(self, phone: str) -> list[Call]:
         step = f"{self.role} {self.name} shares the contact +{phone}"
@@ -490,11 +496,51 @@ async def _monday(desk: Desk) -> None:
     require("Dilnoza" in alert, f"the breach alert does not name the assignee: {alert!r}")
 
 
+SAVED_RU = (
+    "{name}, здравствуйте! Спасибо за ожидание. По обращению № {number} ({company}) "
+    "заказ кодов маркировки снова работает: сбой устранён. Если ошибка повторится, пришлите, "
+    "пожалуйста, снимок экрана."
+)
+SAVED_UZ = (
+    "{name}, assalomu alaykum! Kutganingiz uchun rahmat. № {number} murojaat ({company}) "
+    "boʻyicha markirovka kodlarini buyurtma qilish yana ishlayapti: nosozlik bartaraf etildi. "
+    "Xato takrorlansa, iltimos, ekran rasmini yuboring."
+)
+
+
+async def _saved_answer(desk: Desk) -> None:
+    desk.scene("8. The operator answers №1002 with a saved answer", MONDAY_SAVED_ANSWER)
+    dilnoza = Person(desk, OPERATOR_ID, "operator", chat_id=OPERATORS)
+    aziz = Person(desk, UZ_CLIENT_ID, "client")
+    # Written in the group outside any request, each text is saved by replying to it.
+    await dilnoza.say(SAVED_RU, expect_reaction=False)
+    text = desk.standin.history(OPERATORS)[-1]
+    await dilnoza.say("/macro add codes", reply_to=text)
+    await dilnoza.say(SAVED_UZ, expect_reaction=False)
+    text = desk.standin.history(OPERATORS)[-1]
+    await dilnoza.say("/macro add codes uz", reply_to=text)
+    listed = desk.texts_to(OPERATORS, await dilnoza.say("/macros"))
+    require("codes" in listed, f"/macros does not list the saved answer: {listed!r}")
+    cards = [
+        m
+        for m in desk.standin.sent(OPERATORS)
+        if "№1002" in _content(m).replace("\u00a0", "") and _buttons(m)
+    ]
+    require(bool(cards), "no card of №1002 with buttons in the operator group")
+    calls = await dilnoza.say("/m codes", reply_to=cards[-1])
+    got = desk.texts_to(aziz.id, calls)
+    require(
+        got.startswith("Aziz Karimov, assalomu alaykum!") and "1002" in got,
+        f"the Uzbek client did not get the saved answer in Uzbek: {got!r}",
+    )
+
+
 async def _play(desk: Desk) -> None:
     await _russian_client(desk)
     await _operator(desk)
     await _uzbek_client(desk)
     await _monday(desk)
+    await _saved_answer(desk)
     desk.step = "the end"
     unknown = desk.standin.unknown_methods
     require(not unknown, f"the bot called methods the stand-in does not know: {unknown}")
@@ -592,6 +638,7 @@ async def run_demo() -> int:
         _out()
         _out(
             "Demo finished: requests №1001 and №1002 registered, №1001 answered and rated, "
-            "the morning digest sent, №1002 warned of and alerted as overdue."
+            "the morning digest sent, №1002 warned of and alerted as overdue, then answered "
+            "with a saved answer in Uzbek."
         )
     return 0 if ok else 1

@@ -24,6 +24,7 @@ from bot import speech
 from bot.access import Access
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands
+from bot.guard import Guard
 from bot.i18n import LANGUAGES, DeskI18n
 from bot.inbox import Inbox, Poller
 from bot.middlewares import InFlight, UpdateContextMiddleware
@@ -180,6 +181,7 @@ async def build_app(
         topics=settings.desk_topics,
         reopen_window_hours=settings.reopen_window_hours,
         operator_names_visible=settings.operator_names_visible,
+        guard=Guard.load() if settings.quality_guard else None,
     )
     await load_operator_chat(sessions, desk)
     await recompute_if_policy_changed(sessions, desk, clock.now())

@@ -14,6 +14,7 @@ from bot.callbacks import (
     ClientTicketCb,
     DraftCb,
     FeedbackCb,
+    HeldCb,
     KindCb,
     LangCb,
     ProfileCb,
@@ -25,6 +26,7 @@ from bot.vocabulary import (
     ClientAction,
     DeskAction,
     Feedback,
+    HeldAction,
     Kind,
     Priority,
     Status,
@@ -33,7 +35,7 @@ from bot.vocabulary import (
     priority_label_id,
     topic_label_id,
 )
-from storage.models import Ticket
+from storage.models import HeldAnswer, Ticket
 
 # ---- the client's dialogue (labels in the update's locale)
 
@@ -223,4 +225,20 @@ def priorities(renderer: Renderer, ticket: Ticket) -> InlineKeyboardMarkup:
         )
     _desk_button(kb, renderer, "button.back", DeskAction.CARD, ticket)
     kb.adjust(len(others), 1)
+    return kb.as_markup()
+
+
+def held(renderer: Renderer, row: HeldAnswer) -> InlineKeyboardMarkup:
+    """Under the guard's warning: send the held answer as it is, or cancel it."""
+    kb = InlineKeyboardBuilder()
+    lang = renderer.desk_language
+    kb.button(
+        text=renderer.label("button.send_anyway", lang),
+        callback_data=HeldCb(action=HeldAction.SEND, held=row.id),
+    )
+    kb.button(
+        text=renderer.label("button.cancel_held", lang),
+        callback_data=HeldCb(action=HeldAction.CANCEL, held=row.id),
+    )
+    kb.adjust(2)
     return kb.as_markup()

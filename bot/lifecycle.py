@@ -76,7 +76,12 @@ class EventKind(StrEnum):
     NOTE = "note"
     EDITED = "edited"
     CLIENT_BLOCKED = "client_blocked"
-    CLIENT_UNBLOCKED = "client_unblocked"
+    # The quality guard and saved answers (bot.services.guarding, bot.services.macros):
+    GUARD_HELD = "guard_held"  # an answer stopped, with what was found
+    GUARD_SENT = "guard_sent"  # sent as it was, by whom
+    GUARD_CANCELLED = "guard_cancelled"  # dropped, by whom
+    GUARD_FIXED = "guard_fixed"  # the author edited it until it passed, and it went
+    MACRO_USED = "macro_used"  # a saved answer sent to the client, by name and language
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     sla_policy_file: Path | None = None
     # Operators answer as "the support service" unless the desk shows their names.
     operator_names_visible: bool = False
+    # The quality guard on operators' answers (bot.guard): QUALITY_GUARD=off sends every
+    # answer as written.
+    quality_guard: bool = True
     # A client's message reopens a resolved request within this many hours.
     reopen_window_hours: int = Field(default=72, ge=0)
     # An outgoing message that has failed this many tries, or has been failing this long, is

@@ -252,3 +252,27 @@ def feedback_label_id(feedback: str) -> str:
 
 def language_label_id(language: str) -> str:
     return _label_id(LANGUAGE_LABELS, "language", language)
+
+
+# Why the guard stopped an answer: one line per finding, with the fragment it found.
+GUARD_RULE_LABELS: Final[Mapping[str, str]] = {
+    GuardRule.PHRASE: N_("guard.rule.phrase"),
+    GuardRule.FAMILIAR: N_("guard.rule.familiar"),
+    GuardRule.OBSCENE: N_("guard.rule.obscene"),
+    GuardRule.CAPS: N_("guard.rule.caps"),
+}
+
+# What the operator can do about a held answer, by what it is.
+HELD_KIND_HINTS: Final[Mapping[str, str]] = {
+    HeldKind.ANSWER: N_("guard.hint.answer"),
+    HeldKind.EDIT: N_("guard.hint.edit"),
+    HeldKind.MACRO: N_("guard.hint.macro"),
+}
+
+
+def guard_rule_label_id(rule: str) -> str:
+    return _label_id(GUARD_RULE_LABELS, "guard.rule", rule)
+
+
+def held_kind_hint_id(kind: str) -> str:
+    return _label_id(HELD_KIND_HINTS, "guard.hint", kind)

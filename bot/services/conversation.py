@@ -92,9 +92,12 @@ async def operator_message(
     part: Part,
     *,
     reply_to_desk: int | None = None,
+    as_text: bool = False,
 ) -> TicketMessage:
     """An operator's answer: it claims an unassigned request, the first one is the first
-    response, and it reaches the client (signed with the operator's name if the desk says so)."""
+    response, and it reaches the client (signed with the operator's name if the desk says so).
+    `as_text`: the text is not the operator's message itself (a saved answer, filled in) and
+    goes as a new message instead of a copy of theirs."""
     outcome = await tickets.execute(ticket, Answer(actor))
     if isinstance(outcome, Refusal):
         raise RequestClosed()
@@ -106,24 +109,23 @@ async def operator_message(
     if reply_to_desk is not None:
         reply_to = await counterpart_id(session, part.chat_id, reply_to_desk)
     client_chat = ticket.client.telegram_id
+    signed = part.text or ""
     if desk.operator_names_visible:
-        signed = desk.renderer.t(
-            "relay.signed", ticket.language, name=actor.name, text=part.text or ""
-        )
-        if part.content_type == "text":
-            # The signature may push a long answer past Telegram's limit: it goes in parts.
-            for index, chunk in enumerate(split_text(signed)):
-                tickets.out.queue(
-                    SendMessage(
-                        chat_id=client_chat,
-                        text=chunk,
-                        reply_parameters=_reply(reply_to) if index == 0 else None,
-                    ),
-                    purpose=Purpose.RELAY_TO_CLIENT,
-                    ticket_id=ticket.id,
-                    ref_id=row.id,
-                )
-            return row
+        signed = desk.renderer.t("relay.signed", ticket.language, name=actor.name, text=signed)
+    if part.content_type == "text" and (desk.operator_names_visible or as_text):
+        # The signature may push a long answer past Telegram's limit: it goes in parts.
+        for index, chunk in enumerate(split_text(signed)):
+            tickets.out.queue(
+                SendMessage(
+                    chat_id=client_chat,
+                    text=chunk,
+                    reply_parameters=_reply(reply_to) if index == 0 else None,
+                ),
+                purpose=Purpose.RELAY_TO_CLIENT,
+                ticket_id=ticket.id,
+                ref_id=row.id,
+            )
+        return row
     extra: dict[str, Any] = {}
     if desk.operator_names_visible and len(signed) <= CAPTION_LIMIT:
         extra["caption"] = signed  # else the caption goes as written, whole but unsigned

@@ -148,17 +148,32 @@ def stored(
     )
 
 
-async def mirror_edit(
-    session: AsyncSession, chat_id: int, message_id: int, text: str | None, now: datetime
+async def stored_message(
+    session: AsyncSession, chat_id: int, message_id: int
 ) -> TicketMessage | None:
-    """An edited message: store the new text and queue the same edit of its relayed copy."""
-    row = await session.scalar(
+    """The stored message of a request that this chat's message is (its original)."""
+    return await session.scalar(
         select(TicketMessage).where(
             TicketMessage.chat_id == chat_id, TicketMessage.message_id == message_id
         )
     )
+
+
+async def mirror_edit(
+    session: AsyncSession, chat_id: int, message_id: int, text: str | None, now: datetime
+) -> TicketMessage | None:
+    """An edited message: store the new text and queue the same edit of its relayed copy."""
+    row = await stored_message(session, chat_id, message_id)
     if row is None:
         return None
+    await apply_edit(session, row, text, now)
+    return row
+
+
+async def apply_edit(
+    session: AsyncSession, row: TicketMessage, text: str | None, now: datetime
+) -> None:
+    """Store a message's new text, log the edit and queue it for the relayed copy."""
     row.text = text
     row.edited_at = now
     ticket = await session.get(Ticket, row.ticket_id)
@@ -168,7 +183,7 @@ async def mirror_edit(
         ticket, EventKind.EDITED, at=now, actor_kind=author, actor_id=row.author_id
     )
     if row.direction == "note" or row.relay_chat_id is None or row.relay_message_id is None:
-        return row
+        return
     edit: EditMessageText | EditMessageCaption
     if row.content_type == "text":
         edit = EditMessageText(
@@ -181,4 +196,3 @@ async def mirror_edit(
     Outgoing(OutboxRepo(session), None, now).queue(
         edit, purpose=Purpose.EDIT, ticket_id=row.ticket_id
     )
-    return row

@@ -1,19 +1,19 @@
 """What operators write in a request's topic (or in reply to its messages): relayed to the
-client, or kept as an internal note when it starts with "!" or /note."""
+client, or kept as an internal note when it starts with "!" or /note. An answer the quality
+guard stops is held, and the group is told why, with buttons to send it anyway or cancel."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.lifecycle import Actor
-from bot.services.conversation import RequestClosed, add_note, operator_message
-from bot.services.relay import mirror_edit, ticket_in_desk
+from bot.services import guarding
+from bot.services.conversation import RequestClosed, add_note
+from bot.services.relay import ticket_in_desk
 from bot.services.tickets import TicketService
 from handlers.client.parts import is_service, snapshot
 
@@ -45,9 +45,13 @@ async def _handle(message: Message, tickets: TicketService, *, note: bool) -> No
         await add_note(tickets, ticket, actor, part)
         return
     try:
-        await operator_message(tickets, ticket, actor, part, reply_to_desk=reply_id)
+        held = await guarding.answer(tickets, ticket, actor, part, reply_to_desk=reply_id)
     except RequestClosed:
         await message.reply(_("desk.request_closed").format(number=ticket.number))
+        return
+    if held is not None:
+        warning = guarding.warning(tickets, ticket, held)
+        await message.reply(warning, reply_markup=kb.held(tickets.desk.renderer, held))
 
 
 def _is_topic_root(message: Message) -> bool:
@@ -73,7 +77,17 @@ async def answer(message: Message, tickets: TicketService) -> None:
 
 
 @router.edited_message()
-async def edited(message: Message, session: AsyncSession, now: datetime) -> None:
-    await mirror_edit(
-        session, message.chat.id, message.message_id, message.text or message.caption, now
-    )
+async def edited(message: Message, tickets: TicketService) -> None:
+    """Mirrored to the client, unless the guard stops the new text; a held answer edited
+    until it passes goes to the client."""
+    assert message.from_user is not None
+    editor = Actor.operator(message.from_user.id, message.from_user.full_name)
+    text = message.text or message.caption
+    outcome = await guarding.edited(tickets, editor, message.chat.id, message.message_id, text)
+    if outcome.ticket is None:
+        return
+    if outcome.held is not None:
+        warning = guarding.warning(tickets, outcome.ticket, outcome.held)
+        await message.reply(warning, reply_markup=kb.held(tickets.desk.renderer, outcome.held))
+    elif outcome.fixed is not None:
+        await message.reply(_("guard.fixed").format(number=outcome.ticket.number))

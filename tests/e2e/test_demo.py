@@ -27,3 +27,11 @@ async def test_demo_plays_the_whole_story(capsys: pytest.CaptureFixture[str]) ->
     assert any(line.startswith("[bot → Иван]") and "закрыто" in line for line in lines)
     assert "Пожалуйста, оцените ответ" in out
     assert "[Иван presses] «⭐⭐⭐⭐⭐»" in out
+    # A saved answer: kept in both languages, listed, sent to the Uzbek client in Uzbek with
+    # the placeholders filled.
+    assert "[bot → operators group] Сохранённые ответы (отправить клиенту: /m ИМЯ):" in out
+    assert "   • codes — русский, узбекский" in out
+    saved = [line for line in lines if line.startswith("[bot → Aziz] Aziz Karimov, assalomu")]
+    assert len(saved) == 1, saved
+    assert "№\u00a01002 murojaat («Samarqand Non» MChJ)" in saved[0]
+    assert "{" not in saved[0]
