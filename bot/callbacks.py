@@ -1,10 +1,12 @@
 """Callback data of every button. Telegram allows 64 bytes: the data carries short codes and
-ids only, and every field is checked again on receipt (never trusted)."""
+ids only, and every field is checked again on receipt (never trusted): an id out of bounds does
+not unpack, so a forged button falls to the "outdated button" answer."""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.numbers import BoundedId
 from bot.vocabulary import ClientAction, DeskAction, HeldAction
 
 
@@ -38,7 +40,7 @@ class TicketCb(CallbackData, prefix="tk"):
     """An operator's action on a request card."""
 
     action: DeskAction
-    ticket: int
+    ticket: BoundedId
     arg: str = ""
 
 
@@ -46,7 +48,7 @@ class ClientTicketCb(CallbackData, prefix="ct"):
     """A client's action on one of their requests (view, solved yes/no, rating)."""
 
     action: ClientAction
-    ticket: int
+    ticket: BoundedId
     arg: str = ""
 
 

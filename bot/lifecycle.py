@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     NOTE = "note"
     EDITED = "edited"
     CLIENT_BLOCKED = "client_blocked"
+    CLIENT_UNBLOCKED = "client_unblocked"
     # The quality guard and saved answers (bot.services.guarding, bot.services.macros):
     GUARD_HELD = "guard_held"  # an answer stopped, with what was found
     GUARD_SENT = "guard_sent"  # sent as it was, by whom

@@ -9,7 +9,16 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.desk import Desk
 from bot.settings import Settings
 from handlers import errors
-from handlers.client import banned, common, identify, messages, profile, requests, tickets
+from handlers.client import (
+    banned,
+    common,
+    identify,
+    messages,
+    profile,
+    reachability,
+    requests,
+    tickets,
+)
 from handlers.managers import export, stats
 from handlers.managers.access import ManagerAccessMiddleware
 from handlers.operators import actions, commands, group, held, macros
@@ -51,7 +60,7 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
     clients.message.filter(F.chat.type == "private")
     clients.edited_message.filter(F.chat.type == "private")
     clients.callback_query.filter(F.message.chat.type == "private")
-    for module in (banned, common, profile, tickets, requests, identify, messages):
+    for module in (reachability, banned, common, profile, tickets, requests, identify, messages):
         _attach(clients, module.router)
 
     routers = [managers, clients]
