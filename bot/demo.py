@@ -497,12 +497,12 @@ async def _monday(desk: Desk) -> None:
 
 
 SAVED_RU = (
-    "{name}, здравствуйте! Спасибо за ожидание. По обращению № {number} ({company}) "
+    "{name}, здравствуйте! Спасибо за ожидание. По обращению №\u00a0{number} ({company}) "
     "заказ кодов маркировки снова работает: сбой устранён. Если ошибка повторится, пришлите, "
     "пожалуйста, снимок экрана."
 )
 SAVED_UZ = (
-    "{name}, assalomu alaykum! Kutganingiz uchun rahmat. № {number} murojaat ({company}) "
+    "{name}, assalomu alaykum! Kutganingiz uchun rahmat. №\u00a0{number} murojaat ({company}) "
     "boʻyicha markirovka kodlarini buyurtma qilish yana ishlayapti: nosozlik bartaraf etildi. "
     "Xato takrorlansa, iltimos, ekran rasmini yuboring."
 )
