@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.guard import Guard, GuardListError, WordLists, normalise
+from bot.settings import SettingsError, load_settings
 from bot.vocabulary import GuardRule
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -187,3 +188,25 @@ def test_the_shipped_lists_have_every_section() -> None:
     lists = GUARD.lists
     assert all(len(lists.entries[rule]) >= 10 for rule in (PHRASE, FAMILIAR, OBSCENE))
     assert {"инн", "stir", "gtin"} <= lists.abbreviations
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, True), ("on", True), ("off", False), ("0", False)]
+)
+def test_quality_guard_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None, on: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    monkeypatch.delenv("QUALITY_GUARD", raising=False)
+    if value is not None:
+        monkeypatch.setenv("QUALITY_GUARD", value)
+    assert load_settings().quality_guard is on
+
+
+def test_a_wrong_quality_guard_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QUALITY_GUARD", "sometimes")
+    with pytest.raises(SettingsError, match="QUALITY_GUARD"):
+        load_settings()
