@@ -18,7 +18,7 @@ from bot.services.conversation import RequestClosed
 from bot.services.drafts import Part
 from bot.services.relay import ticket_in_desk
 from bot.services.tickets import TicketService
-from bot.textsplit import shorten
+from bot.textsplit import shorten, split_text
 from bot.vocabulary import language_label_id
 from storage.macros import MacroRepo
 from storage.models import Macro
@@ -64,7 +64,8 @@ async def list_macros(message: Message, tickets: TicketService) -> None:
         return
     lines = [_("macro.list_title")]
     lines += [_("macro.list_line").format(name=m.name, languages=_languages(m)) for m in found]
-    await message.reply("\n".join(lines))
+    for chunk in split_text("\n".join(lines)):
+        await message.reply(chunk)
 
 
 @router.message(Command("macro"))
