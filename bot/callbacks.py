@@ -57,4 +57,4 @@ class HeldCb(CallbackData, prefix="hd"):
     checked on receipt)."""
 
     action: HeldAction
-    held: int
+    held: BoundedId
