@@ -77,6 +77,11 @@ class Client(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "next_due_at", "number"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "next_due_at", "number"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),  # /mine's count
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -105,6 +110,9 @@ class Ticket(Base):
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Named in an announcement of new requests while its card waited in a backed-up queue.
     announced_at: Mapped[datetime | None]
+    # The nearest deadline of a target not yet met (None while paused or when all are met):
+    # kept with the alert plan, so the queue is read nearest first through an index.
+    next_due_at: Mapped[datetime | None]
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     topic_title: Mapped[str | None] = mapped_column(String(128))
     rating: Mapped[int | None] = mapped_column(Integer)

@@ -35,6 +35,7 @@ from bot.lifecycle import (
 from bot.services import alert_plans, deadlines
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
+from bot.services.queries import running_due
 from bot.sla.alerts import most_urgent
 from bot.textsplit import shorten
 from bot.vocabulary import ActorKind, Purpose
@@ -192,6 +193,7 @@ class TicketService:
     async def replan(self, ticket: Ticket) -> None:
         """The request's alerts planned anew for its state (deadlines, assignee, priority and
         status), in this transaction."""
+        ticket.next_due_at = running_due(ticket)
         earliest = await alert_plans.replan(self.session, ticket, self.desk.policy, self.now)
         if earliest is not None and (self.planned is None or earliest < self.planned):
             self.planned = earliest

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from html import escape
 
@@ -12,13 +13,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import keyboards as kb
 from bot.i18n import fmt_datetime, fmt_duration
 from bot.lifecycle import Actor
 from bot.numbers import request_number
 from bot.services.actions import Request, perform
 from bot.services.alert_plans import marks_of
 from bot.services.desk import Desk
-from bot.services.queries import nearest_due, queue
+from bot.services.queries import QueuePage, nearest_due, queue
 from bot.services.relay import ticket_in_desk
 from bot.services.tickets import TicketService
 from bot.textsplit import split_text
@@ -27,6 +29,7 @@ from storage.models import Ticket
 from storage.tickets import TicketRepo
 
 router = Router(name=__name__)
+TAPPED_NUMBER = re.compile(r"t_([0-9]{1,9})")
 
 
 def actor_of(message: Message) -> Actor:
@@ -70,14 +73,14 @@ def line(ticket: Ticket, now: datetime, desk: Desk) -> str:
 
 
 async def _send_list(
-    message: Message, title: str, tickets: list[Ticket], now: datetime, desk: Desk
+    message: Message, title: str, page: QueuePage, now: datetime, desk: Desk
 ) -> None:
-    if not tickets:
+    if not page.tickets:
         await message.reply(_("queue.empty"))
         return
-    lines = [title] + [line(t, now, desk) for t in tickets[:50]]
-    if len(tickets) > 50:
-        more = len(tickets) - 50
+    lines = [title] + [line(t, now, desk) for t in page.tickets]
+    if page.total > len(page.tickets):
+        more = page.total - len(page.tickets)
         lines.append(_("queue.more", "queue.more", more).format(n=more))
     for chunk in split_text("\n".join(lines)):
         await message.reply(chunk, parse_mode="HTML")
@@ -100,12 +103,25 @@ async def show_mine(message: Message, session: AsyncSession, desk: Desk, now: da
 async def show_one(
     message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
 ) -> None:
-    ticket = await target(message, command.args, session, desk)
+    await _show(message, await target(message, command.args, session, desk), desk, now)
+
+
+# `/t_1234`: one tap in an announcement of new requests opens the card (scheduler.announce).
+@router.message(Command(TAPPED_NUMBER))
+async def show_tapped(
+    message: Message, command: CommandObject, session: AsyncSession, desk: Desk, now: datetime
+) -> None:
+    assert command.regexp_match is not None
+    ticket = await target(message, command.regexp_match.group(1), session, desk)
+    await _show(message, ticket, desk, now)
+
+
+async def _show(message: Message, ticket: Ticket | None, desk: Desk, now: datetime) -> None:
     if ticket is None:
         await message.reply(_("desk.not_found"))
         return
     card = desk.renderer.card(ticket, marks_of(ticket, desk.policy, now))
-    await message.reply(card.html, parse_mode="HTML")
+    await message.reply(card.html, parse_mode="HTML", reply_markup=kb.card(desk.renderer, ticket))
 
 
 @router.message(Command("priority"))

@@ -56,6 +56,7 @@ async def add_requests(app: App, count: int, *, due_in: timedelta) -> list[int]:
                 last_activity_at=now,
                 client_unreachable=False,
                 version=0,
+                next_due_at=now + due_in,
                 targets=[
                     SlaTarget(kind=FIRST_RESPONSE, due_at=now, met_at=now),
                     SlaTarget(kind=RESOLUTION, due_at=now + due_in),

@@ -235,6 +235,7 @@ def new_ticket(sessions: async_sessionmaker[AsyncSession], desk: Desk, now: date
                 client_tax_id=client.tax_id or "",
                 registered_at=now,
                 last_activity_at=now,
+                next_due_at=min(deadlines.first_response_due, deadlines.resolution_due),
                 targets=[
                     SlaTarget(kind="first_response", due_at=deadlines.first_response_due),
                     SlaTarget(kind="resolution", due_at=deadlines.resolution_due),

@@ -56,7 +56,7 @@ async def test_the_queue_puts_the_nearest_deadline_first(
     async with sessions() as session:
         # Three owe the first response at 11:10 (the number decides among them; a wait does
         # not stop that clock); the answered one owes only its resolution; closed is gone.
-        order = [t.id for t in await queries.queue(session)]
+        order = [t.id for t in (await queries.queue(session)).tickets]
         assert order == [medium, critical, waiting, answered]
         ticket = await load(session, answered)
         assert queries.nearest_due(ticket) == due(ticket, "resolution")
@@ -64,9 +64,31 @@ async def test_the_queue_puts_the_nearest_deadline_first(
             await load(session, waiting), "first_response"
         )
 
-        mine = [t.id for t in await queries.queue(session, assignee_id=DILNOZA.id)]
+        mine = [t.id for t in (await queries.queue(session, assignee_id=DILNOZA.id)).tickets]
         assert mine == [answered]
-        assert [t.id for t in await queries.queue(session, assignee_id=SARDOR.id)] == [waiting]
+        assert [t.id for t in (await queries.queue(session, assignee_id=SARDOR.id)).tickets] == [
+            waiting
+        ]
+
+
+async def test_the_queue_reads_a_bounded_page_and_counts_the_rest(
+    sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, new_ticket: NewTicket
+) -> None:
+    ids = [(await new_ticket(telegram_id=700_000_001 + n)).id for n in range(7)]
+    later = now + timedelta(minutes=5)
+    # One answered and waiting (no running deadline): it comes after every dated one.
+    await decide(sessions, desk, later, ids[0], lc.Answer(DILNOZA), lc.Wait(DILNOZA))
+    async with sessions() as session:
+        page = await queries.queue(session, limit=3)
+        assert (len(page.tickets), page.total) == (3, 7)
+        assert [t.id for t in page.tickets] == ids[1:4]
+        whole = await queries.queue(session, limit=10)
+        assert [t.id for t in whole.tickets] == [*ids[1:], ids[0]]
+        ticket = await load(session, ids[0])
+        assert ticket.next_due_at is None
+        assert (await load(session, ids[1])).next_due_at == queries.nearest_due(
+            await load(session, ids[1])
+        )
 
 
 async def test_a_request_with_no_running_deadline_comes_last(
@@ -78,7 +100,7 @@ async def test_a_request_with_no_running_deadline_comes_last(
     await decide(sessions, desk, later, first, lc.Answer(DILNOZA), lc.Wait(DILNOZA))
     async with sessions() as session:
         assert queries.nearest_due(await load(session, first)) is None
-        assert [t.id for t in await queries.queue(session)] == [second, first]
+        assert [t.id for t in (await queries.queue(session)).tickets] == [second, first]
 
 
 async def test_deadlines_are_recomputed_once_when_the_policy_changes(
