@@ -10,12 +10,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards as kb
+from bot.callbacks import TicketCb
 from bot.lifecycle import Actor
 from bot.services import guarding
 from bot.services.conversation import RequestClosed, add_note
 from bot.services.relay import ticket_in_desk
 from bot.services.tickets import TicketService
 from handlers.client.parts import is_service, snapshot
+from storage.models import Ticket
 
 router = Router(name=__name__)
 
@@ -29,9 +31,16 @@ async def _handle(message: Message, tickets: TicketService, *, note: bool) -> No
     ticket = await ticket_in_desk(
         tickets.session, tickets.desk, message.message_thread_id, reply_id, message.media_group_id
     )
+    from_bot = reply is not None and reply.from_user is not None and reply.from_user.is_bot
+    if ticket is None and from_bot and reply_id is not None:
+        ticket = await _ticket_on_buttons(tickets, reply)
     if ticket is None:
+        # A reply to a bot message the desk does not know (a card posted again after a crash
+        # left the first copy unrecorded) is a question, not talk among operators: say so.
         if note:
             await message.reply(_("desk.which_request"))
+        elif from_bot and reply_id is not None:
+            await message.reply(_("desk.unknown_message"))
         return  # operators talking among themselves outside any request
     part = snapshot(message)
     if part is None:
@@ -52,6 +61,19 @@ async def _handle(message: Message, tickets: TicketService, *, note: bool) -> No
     if held is not None:
         warning = guarding.warning(tickets, ticket, held)
         await message.reply(warning, reply_markup=kb.held(tickets.desk.renderer, held))
+
+
+async def _ticket_on_buttons(tickets: TicketService, message: Message | None) -> Ticket | None:
+    """The request a card names on its buttons (a copy the desk did not record)."""
+    markup = message.reply_markup if message is not None else None
+    for row in markup.inline_keyboard if markup is not None else []:
+        for button in row:
+            try:
+                data = TicketCb.unpack(button.callback_data or "")
+            except (TypeError, ValueError):
+                continue
+            return await tickets.session.get(Ticket, data.ticket)
+    return None
 
 
 def _is_topic_root(message: Message) -> bool:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from bot.callbacks import ClientTicketCb
 from standin import StandIn
-from storage.models import Ticket, TicketEvent, TicketMessage
+from storage.models import DeskMessage, Ticket, TicketEvent, TicketMessage
 from tests.e2e.harness import (
     OPERATORS,
     WORKING_MOMENT,
@@ -421,3 +421,33 @@ async def test_forum_a_closed_topic_is_recreated(standin: StandIn, tmp_path: Pat
         assert messages[-1]["text"] == "Есть новости?"
     finally:
         await h.stop()
+
+
+async def test_a_reply_to_a_bot_message_the_desk_did_not_record(harness: Harness) -> None:
+    """A crash between sending a card (or a relayed message) and recording it leaves a copy
+    the desk does not know. An answer to a card copy still finds its request by the card's
+    buttons; an answer to an unknown message without them is not lost in silence: the
+    operator is told it was not sent."""
+    client = await opened(harness)
+    await client.say("Вот ещё подробности")
+    operator = Operator(harness, 9001)
+    card = operator.card(1001)
+    relayed = operator.desk[-1]
+    assert relayed["text"] == "Вот ещё подробности"
+    assert harness.app is not None
+    async with harness.app.sessions() as session:
+        await session.execute(delete(DeskMessage))
+        await session.execute(update(TicketMessage).values(relay_message_id=None))
+        await session.commit()
+
+    await operator.write("Здравствуйте! Проверьте принтер.", reply_to=card["message_id"])
+    assert client.texts()[-1] == "Здравствуйте! Проверьте принтер."
+
+    before = len(client.inbox)
+    await operator.write("И ещё вопрос", reply_to=relayed["message_id"])
+    assert len(client.inbox) == before
+    assert "ответ клиенту не отправлен" in operator.desk[-1]["text"]
+    # Operators talking among themselves (no reply to the bot) are left alone.
+    said = len(operator.desk)  # what the bot posted in the group
+    await operator.write("Коллеги, кто возьмёт?")
+    assert len(operator.desk) == said

@@ -387,8 +387,9 @@ async def soak(database_url: str, tmp_path: Path) -> dict[str, Any]:
                 ).all()
             )
         # A card (a relayed message) posted just before a kill and not yet noted is posted
-        # again after the restart; the first copy is one the desk does not know, and an answer
-        # in reply to it is not taken (the operator is not told either): counted, reported.
+        # again after the restart; the first copy is one the desk does not know. An answer to
+        # a card copy finds its request by the card's buttons; one to a relayed copy is not
+        # sent, and the operator is told so (desk.unknown_message): counted, reported.
         orphaned = {n: a for n, a in answers.items() if a[0] not in taken}
         assert all(card not in known for _t, card in orphaned.values()), orphaned
         answers = {n: a for n, a in answers.items() if n not in orphaned}
