@@ -14,7 +14,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -32,6 +31,7 @@ from bot.render import Renderer
 from bot.services.desk import Desk
 from bot.services.desk_chat import load_operator_chat
 from bot.services.maintenance import recompute_if_policy_changed
+from bot.session import DeskSession
 from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
@@ -142,9 +142,9 @@ def check_topic_labels(i18n: DeskI18n, topics: tuple[str, ...]) -> None:
 
 def make_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
-    session = None
+    session = DeskSession()
     if settings.telegram_api_url.rstrip("/") != PUBLIC_API_URL:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = DeskSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -1,0 +1,38 @@
+"""The bot's HTTP session: aiogram's aiohttp session, with each result model kept alive.
+
+aiogram reads every answer through `Response[<the method's result type>]`, a pydantic generic
+model made on first use. pydantic caches those models weakly: once the garbage collector has
+run, the next call builds the model again, which costs 5 to 7 ms of CPU (measured here), more
+than the rest of a dialogue step. Keeping a reference to each one makes every later call find
+it in pydantic's cache (0.05 ms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import Response
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+# One model per result type, for the life of the process (a few dozen at most).
+_KEPT: dict[Any, type[Any]] = {}
+
+
+def keep_response_model(method: TelegramMethod[Any]) -> None:
+    returning = method.__returning__
+    if returning not in _KEPT:
+        _KEPT[returning] = Response[returning]  # type: ignore[valid-type]
+
+
+class DeskSession(AiohttpSession):
+    def check_response(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        status_code: int,
+        content: str,
+    ) -> Response[TelegramType]:
+        keep_response_model(method)
+        return super().check_response(bot, method, status_code, content)
