@@ -111,9 +111,15 @@ class StandIn(Actions):
         bot_username: str = "CRPT_Turon_Bot",
         privacy_mode: bool = True,
         max_poll_timeout: float = 1.0,
+        latency: float = 0.0,
     ) -> None:
         super().__init__(token=token, bot_username=bot_username, privacy_mode=privacy_mode)
+        if latency < 0:
+            raise ValueError("latency must not be negative")
         self.calls: list[Call] = []
+        # Seconds every Bot API call waits before it is answered (a real network: Telegram is
+        # not 1 ms away); getUpdates waits too, before it looks for updates.
+        self.latency = latency
         self.url = ""
         self.max_poll_timeout = max_poll_timeout
         self._faults: list[Fault] = []
@@ -336,6 +342,8 @@ class StandIn(Actions):
         self, token: str, method: str, values: dict[str, Any], uploads: dict[str, Upload]
     ) -> Call:
         call = Call(method, {}, ok=True)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         try:
             call.params = _record_params(values, uploads)
             params = Params(values, uploads)

@@ -426,6 +426,25 @@ async def test_flood_control_of_a_group(bot: Bot, standin: StandIn) -> None:
     assert [c.status for c in standin.calls_of("sendMessage")].count(429) == 1
 
 
+async def test_latency_delays_every_call() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        StandIn(latency=-1)
+    world = StandIn(latency=0.1)
+    world.add_user(CLIENT, "Aziz")
+    async with world:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(world.url))
+        bot = Bot(world.token, session=session)
+        try:
+            started = time.monotonic()
+            await bot.send_message(CLIENT, "hi")
+            await bot.get_me()
+            took = time.monotonic() - started
+        finally:
+            await session.close()
+    assert took >= 0.2
+    assert world.last(CLIENT)["text"] == "hi"
+
+
 async def test_fault_for_one_chat_and_server_error(bot: Bot, standin: StandIn) -> None:
     standin.fail("sendMessage", status=500, times=2, chat_id=DESK)
 
