@@ -25,7 +25,7 @@ from storage.clients import ClientRepo
 from storage.fsm import HeldStorage, bind_update_session, hold_writes
 from storage.inbox import InboxRepo
 from storage.models import OutboxItem
-from storage.outbox import OutboxRepo
+from storage.outbox import QUEUED, OutboxRepo
 
 # How long a reply kept in the outbox stays this process's to send before the delivery worker
 # may take it (a process that died is noticed sooner: scheduler.delivery's liveness check).
@@ -82,8 +82,8 @@ class UpdateContextMiddleware(BaseMiddleware):
             return UNHANDLED
         if self.held_fsm is not None:
             await self.held_fsm.write_through(fsm_writes)
-        await self._speak(data["bot"], held, kept, now)
-        self.wake()
+        if await self._speak(data["bot"], held, kept, now) or held.queued:
+            self.wake()
         return result
 
     async def _decide(
@@ -114,6 +114,8 @@ class UpdateContextMiddleware(BaseMiddleware):
                 client.blocked_bot = False
                 data["client"] = client
                 locale = client.language
+            # For the error handler, which runs after the rollback (the client is expired then).
+            data["locale"] = locale
             with self.i18n.context(), self.i18n.use_locale(locale), bind_update_session(session):
                 try:
                     result = await handler(event, data)
@@ -131,6 +133,7 @@ class UpdateContextMiddleware(BaseMiddleware):
                         inbox.duplicate = True
                         return UNHANDLED
                     inbox.handled = True
+                held.queued = bool(session.info.get(QUEUED))
                 kept.update(await self._keep(session, held, now))
                 await session.commit()
         if tickets.planned is not None and self.planned is not None:
@@ -162,10 +165,11 @@ class UpdateContextMiddleware(BaseMiddleware):
         await session.flush()
         return {index: item.id for index, item in rows.items()}
 
-    async def _speak(self, bot: Bot, held: Held, kept: dict[int, int], now: datetime) -> None:
+    async def _speak(self, bot: Bot, held: Held, kept: dict[int, int], now: datetime) -> bool:
+        """Say what was held; True if something was left for the delivery worker."""
         later, left = await speak(bot, held, kept, self._sent)
         if not later and not left:
-            return
+            return False
         async with self.sessions() as session:
             await OutboxRepo(session).release(left, worker=self.owner)
             out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
@@ -173,6 +177,7 @@ class UpdateContextMiddleware(BaseMiddleware):
                 out.queue(method, purpose=Purpose.REPLY)
             await session.commit()
         log.info("%d replies could not be said at once and were queued", len(later) + len(left))
+        return True
 
     async def _sent(self, row: int) -> None:
         async with self.sessions() as session:

@@ -94,6 +94,8 @@ class Held:
     # How a pop-up that failed reads when it is posted in the operator group instead.
     posted: Callable[[str], str] = str
     calls: list[TelegramMethod[Any]] = field(default_factory=list)
+    # The update queued something for the delivery worker (beyond these calls).
+    queued: bool = False
 
     @property
     def in_operator_chat(self) -> bool:

@@ -17,6 +17,7 @@ from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem
 
 PENDING = OutboxStatus.PENDING
+QUEUED = "outbox_queued"  # session.info key: this session added an outbox row
 
 
 class OutboxRepo:
@@ -53,6 +54,8 @@ class OutboxRepo:
             created_at=now,
         )
         self.session.add(item)
+        # Whoever commits this session knows to wake the delivery worker (bot.middlewares).
+        self.session.info[QUEUED] = True
         return item
 
     async def ready_chats(self, now: datetime, limit: int = 50) -> Sequence[int]:

@@ -389,8 +389,9 @@ async def test_release_and_hand_over(harness: Harness) -> None:
 
 def test_callback_data_fits_64_bytes() -> None:
     from bot.callbacks import ClientTicketCb, TicketCb
+    from bot.numbers import ID_MAX
 
-    biggest = 2**63 - 1
+    biggest = ID_MAX  # the largest id a button may carry (bot.numbers)
     assert len(TicketCb(action="setprio", ticket=biggest, arg="critical").pack().encode()) <= 64
     assert len(ClientTicketCb(action="nocomment", ticket=biggest, arg="5").pack().encode()) <= 64
 
