@@ -116,8 +116,6 @@ class UpdateContextMiddleware(BaseMiddleware):
                 locale = client.language
             # For the error handler, which runs after the rollback (the client is expired then).
             data["locale"] = locale
-            # For the error handler, which runs after the rollback (the client is expired then).
-            data["locale"] = locale
             with self.i18n.context(), self.i18n.use_locale(locale), bind_update_session(session):
                 try:
                     result = await handler(event, data)
