@@ -25,7 +25,10 @@ class Access:
     ttl: float = 300.0
     _cache: dict[int, tuple[float, bool]] = field(default_factory=dict)
 
-    async def is_operator(self, user_id: int) -> bool:
+    async def is_operator(self, user_id: int) -> bool | None:
+        """Whether the user may act; None when Telegram cannot say now and nothing was known
+        of them before (an answer known earlier is used, however old, rather than refuse an
+        operator because Telegram hiccuped)."""
         if user_id in self.manager_ids:
             return True
         chat_id = self.chat.id
@@ -39,7 +42,7 @@ class Access:
             member = await self.bot.get_chat_member(chat_id, user_id)
         except TelegramAPIError:
             log.warning("membership of user %s could not be checked", user_id)
-            return False
+            return cached[1] if cached is not None else None
         allowed = member.status in MEMBER_STATUSES
         if member.status == "restricted":
             allowed = bool(getattr(member, "is_member", False))
