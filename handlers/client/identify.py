@@ -23,7 +23,7 @@ from bot.validation import (
 from handlers.client.parts import snapshot
 from handlers.client.prompts import profile_text, reask
 from handlers.client.requests import begin_request, load, save
-from handlers.client.states import Identify, ProfileEdit
+from handlers.client.states import Identify, ProfileEdit, first_missing
 from storage.models import Client
 
 router = Router(name=__name__)
@@ -49,13 +49,6 @@ def _apply(client: Client, field: str, raw: str) -> None:
         client.tax_id, client.tax_id_kind = tax_id.value, tax_id.kind.value
 
 
-NEXT: dict[str | None, str | None] = {
-    Identify.name.state: Identify.company.state,
-    Identify.company.state: Identify.tax_id.state,
-    Identify.tax_id.state: None,
-}
-
-
 @router.message(StateFilter(*TEXT_STATES), F.text)
 async def answer(
     message: Message, state: FSMContext, client: Client, bot: Bot, desk: Desk, now: datetime
@@ -75,9 +68,10 @@ async def answer(
         await message.answer(_("profile.saved"))
         await message.answer(profile_text(client), parse_mode="HTML", reply_markup=kb.profile())
         return
-    following = NEXT[current]
-    if following is not None:
-        await state.set_state(following)
+    if not client.identified:
+        # The first question still unanswered: the next one, or an earlier one that the
+        # dialogue passed but the profile lacks (a dialogue store ahead of the database).
+        await state.set_state(first_missing(client))
         await reask(bot, message.chat.id, state, desk)
         return
     await message.answer(_("identify.done").format(name=client.name))

@@ -16,7 +16,7 @@ from bot import keyboards as kb
 from bot.callbacks import DraftCb, FeedbackCb, KindCb, TopicCb
 from bot.services.desk import Desk
 from bot.services.drafts import RequestDraft
-from bot.services.registration import register_request
+from bot.services.registration import DraftIncomplete, register_request
 from bot.services.tickets import TicketService
 from bot.validation import ValidationError, error_label_id, parse_email, parse_phone
 from bot.vocabulary import Feedback, Kind
@@ -36,9 +36,26 @@ async def save(state: FSMContext, draft: RequestDraft) -> None:
     await state.update_data(draft=draft.to_data())
 
 
+def next_question(draft: RequestDraft) -> State:
+    """The first question of the request that the draft has no answer to; the summary when it
+    has them all."""
+    if draft.kind is None:
+        return NewRequest.kind
+    if draft.topic is None:
+        return NewRequest.topic
+    if not draft.parts or draft.feedback is None:
+        return NewRequest.description
+    if draft.feedback == Feedback.PHONE and not draft.contact:
+        return NewRequest.phone
+    if draft.feedback == Feedback.EMAIL and not draft.contact:
+        return NewRequest.email
+    return NewRequest.confirm
+
+
 async def begin_request(chat_id: int, state: FSMContext, bot: Bot, desk: Desk) -> None:
-    """Go to the first question of a request, keeping what the client already wrote."""
-    await state.set_state(NewRequest.kind)
+    """Go to the first unanswered question of a request, keeping what the client already
+    wrote (a new draft: its type)."""
+    await state.set_state(next_question(await load(state)))
     await reask(bot, chat_id, state, desk)
 
 
@@ -194,10 +211,25 @@ async def email(
 
 @router.callback_query(NewRequest.confirm, DraftCb.filter(F.action == "confirm"))
 async def confirm(
-    callback: CallbackQuery, state: FSMContext, client: Client, tickets: TicketService
+    callback: CallbackQuery,
+    state: FSMContext,
+    client: Client,
+    tickets: TicketService,
+    bot: Bot,
+    desk: Desk,
 ) -> None:
     draft = await load(state)
-    ticket = await register_request(tickets, client, draft)
+    try:
+        ticket = await register_request(tickets, client, draft)
+    except DraftIncomplete as missing:
+        # The dialogue is ahead of what is stored (its store outside the database kept a step
+        # that the database lost): ask for what is missing again, keeping the rest.
+        await callback.answer()
+        if missing.args[0] == "profile":
+            await identify_first(client.telegram_id, client, state, bot, desk)
+        else:
+            await begin_request(client.telegram_id, state, bot, desk)
+        return
     # The request, the client's acknowledgement and the end of the dialogue are committed
     # together: a crash leaves either a draft to confirm again or a registered request.
     await state.clear()
