@@ -26,13 +26,14 @@ import contextlib
 import copy
 import logging
 import unicodedata
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.types import Update
 from babel.messages.pofile import read_po
 from sqlalchemy import String, delete, func, insert, select
@@ -46,11 +47,12 @@ from bot.services.drafts import Part, RequestDraft
 from bot.services.registration import register_request
 from bot.services.tickets import TicketService
 from bot.settings import load_settings
-from bot.vocabulary import OPEN_STATUSES, Kind, Priority, Status
+from bot.vocabulary import OPEN_STATUSES, Kind, OutboxStatus, Priority, Status
 from handlers.client.states import Identify, NewRequest, ProfileEdit
 from handlers.client.tickets import Rating
 from scheduler.pacing import Limits
-from standin import StandIn
+from standin import TIMEOUT, StandIn
+from standin.errors import default_description
 from standin.files import media_content
 from standin.formatting import utf16_len
 from standin.inprocess import InProcessSession
@@ -62,6 +64,7 @@ from storage.models import (
     Counter,
     FsmRecord,
     MetaValue,
+    OutboxItem,
     Ticket,
     TicketEvent,
     TicketMessage,
@@ -126,7 +129,7 @@ class Say:
 
 @dataclass(frozen=True)
 class Edit:
-    """A client edits their newest message."""
+    """A client edits their newest message (an operator or outsider: theirs in the group)."""
 
     who: int
     text: str
@@ -134,10 +137,12 @@ class Edit:
 
 @dataclass(frozen=True)
 class Press:
-    """A client presses a button of the newest keyboard the bot showed them."""
+    """A client presses a button of a keyboard the bot showed them: the newest (age 0), or an
+    older one, stale by now."""
 
     who: int
     index: int
+    age: int = 0
 
 
 @dataclass(frozen=True)
@@ -187,7 +192,18 @@ class Elsewhere:
     text: str = ""
 
 
-Step = Say | Edit | Press | Forge | Block | DeskSay | DeskPress | DeskForge | Elsewhere
+@dataclass(frozen=True)
+class Outage:
+    """Telegram fails the next call of a method: an error status, or no answer at all
+    (standin.TIMEOUT). What the bot could not say at once it says later, through the outbox."""
+
+    method: str
+    status: int
+
+
+Step = Say | Edit | Press | Forge | Block | DeskSay | DeskPress | DeskForge | Elsewhere | Outage
+
+INJECTED = "(injected)"
 
 
 # ---------------------------------------------------------------- what went wrong
@@ -318,11 +334,18 @@ class FuzzDesk:
     def __init__(self, app: App, clock: ShiftedClock) -> None:
         self.app = app
         self.clock = clock
-        self.standin = StandIn()
+        self.token = app.bot.token
+        inner = getattr(app.dispatcher.storage, "inner", None)
+        self.redis_prefix = f"fuzz-{uuid.uuid4().hex[:10]}"
+        if inner is not None and hasattr(inner, "key_builder"):
+            # Keys of its own in a Redis that other tests share (production's have no bot id).
+            inner.key_builder = DefaultKeyBuilder(prefix=self.redis_prefix)
+        self.standin = StandIn(token=self.token)
         self.session = InProcessSession(self.standin)
         app.bot.session = self.session
         speech.install(app.bot)
         self.offset = 0
+        self.stories = self.updates = 0  # how much was fed, for the record
         self._snapshot: tuple[dict[str, list[JSON]], JSON] | None = None
         self.last_callback: str | None = None
         self.albums: set[str] = set()
@@ -351,6 +374,7 @@ class FuzzDesk:
     async def reset(self, newbie_language: str | None = "ru") -> None:
         """The desk as `_seed` leaves it: built once, then put back from a copy (the rows of
         every table, the stand-in's world) before each story."""
+        self.stories += 1
         self.offset = 0
         self.albums = set()
         self.last_callback = None
@@ -359,12 +383,13 @@ class FuzzDesk:
         await self._empty_fsm()
         if self._snapshot is None:
             await self._empty_database()
-            self.standin = StandIn()
+            self.standin = StandIn(token=self.token)
             self.session.standin = self.standin
             self._build_world()
             self.standin.allowed_updates = self.app.dispatcher.resolve_used_update_types()
             await self._seed()
             self._snapshot = await self._take_snapshot()
+            assert await self._card(1001) and await self._card(1002), "the seeded cards are posted"
         else:
             await self._restore(self._snapshot)
         await self._uzbek_mid_request()
@@ -392,7 +417,7 @@ class FuzzDesk:
                 if rows[table.name]:
                     await session.execute(insert(table), rows[table.name])
             await session.commit()
-        self.standin = StandIn()
+        self.standin = StandIn(token=self.token)
         self.session.standin = self.standin
         for name, value in copy.deepcopy(world).items():
             setattr(self.standin, name, value)
@@ -407,11 +432,11 @@ class FuzzDesk:
             await session.commit()
 
     async def _empty_fsm(self) -> None:
-        storage = self.app.dispatcher.storage
-        inner = getattr(storage, "inner", None)
+        """Dialogues kept outside the database (Redis) are under this desk's own prefix."""
+        inner = getattr(self.app.dispatcher.storage, "inner", None)
         redis = getattr(inner, "redis", None)
         if redis is not None:
-            keys = [key async for key in redis.scan_iter(match="fsm:*")]
+            keys = [key async for key in redis.scan_iter(match=f"{self.redis_prefix}:*")]
             if keys:
                 await redis.delete(*keys)
 
@@ -491,36 +516,51 @@ class FuzzDesk:
     async def play(self, step: Step) -> Mark:
         mark = await self._mark(step)
         self.last_callback = None
-        self._act(step)
+        await self._act(step)
         await self.feed()
         await self.app.worker.drain()
-        # People take a moment between steps: an album stops waiting for its other parts.
-        self.clock.advance(PAUSE)
-        await self.app.worker.drain()
+        # People take a moment between steps: an album stops waiting for its other parts, and
+        # what Telegram refused a moment ago (flood control, a server error) is tried again.
+        for _ in range(4):
+            due = await self._next_due()
+            if due is None or due - self.clock.now() > PAUSE * 4:
+                break
+            self.clock.advance(max(due - self.clock.now(), timedelta(0)) + PAUSE / 4)
+            await self.app.worker.drain()
         return mark
 
-    def _act(self, step: Step) -> None:
+    async def _next_due(self) -> datetime | None:
+        """When the outbox's next pending item may go."""
+        async with self.app.sessions() as session:
+            return await session.scalar(
+                select(func.min(OutboxItem.not_before)).where(
+                    OutboxItem.status == OutboxStatus.PENDING
+                )
+            )
+
+    async def _act(self, step: Step) -> None:
         s = self.standin
         if isinstance(step, Say):
             chat = s.chat(step.who)
             s._opens_chat(chat)
             self._post(chat, step.who, step.content)
         elif isinstance(step, Edit):
-            mine = [m for m in s.history(step.who) if (m.get("from") or {}).get("id") == step.who]
+            chat_id = step.who if step.who in CLIENTS else OPERATORS
+            mine = [m for m in s.history(chat_id) if (m.get("from") or {}).get("id") == step.who]
             editable = [m for m in mine if "text" in m or "caption" in m]
             if editable:
-                s.edit_message(step.who, step.who, editable[-1]["message_id"], step.text)
+                s.edit_message(step.who, chat_id, editable[-1]["message_id"], step.text)
         elif isinstance(step, Press):
-            self._press(step.who, step.who, step.index)
+            self._press(step.who, step.who, step.index, step.age)
         elif isinstance(step, Forge):
             self._forge(step.who, step.who, step.data)
         elif isinstance(step, Block):
             s.block_bot(step.who, step.blocked)
         elif isinstance(step, DeskSay):
-            reply = self._card(step.on_card) if step.on_card is not None else None
+            reply = await self._card(step.on_card) if step.on_card is not None else None
             self._post(s.chat(OPERATORS), step.who, step.content, reply=reply)
         elif isinstance(step, DeskPress):
-            card = self._card(step.number)
+            card = await self._card(step.number)
             if card is not None:
                 buttons = _callback_data(card.get("reply_markup"))
                 if buttons:
@@ -528,6 +568,9 @@ class FuzzDesk:
                     self._callback(step.who, OPERATORS, card["message_id"], data)
         elif isinstance(step, DeskForge):
             self._forge(step.who, OPERATORS, step.data)
+        elif isinstance(step, Outage):
+            description = f"{default_description(step.status, 1)} {INJECTED}"
+            s.fail(step.method, status=step.status, retry_after=1, description=description)
         else:
             self._elsewhere(step)
 
@@ -595,13 +638,15 @@ class FuzzDesk:
             }
         return {"dice": {"emoji": "🎲", "value": 3}}
 
-    def _press(self, who: int, chat_id: int, index: int) -> None:
-        for message in reversed(self.standin.sent(chat_id)):
-            buttons = _callback_data(message.get("reply_markup"))
-            if buttons:
-                data = buttons[index % len(buttons)]
-                self._callback(who, chat_id, message["message_id"], data)
-                return
+    def _press(self, who: int, chat_id: int, index: int, age: int = 0) -> None:
+        keyboards = [
+            (message, buttons)
+            for message in reversed(self.standin.sent(chat_id))
+            if (buttons := _callback_data(message.get("reply_markup")))
+        ]
+        if keyboards:
+            message, buttons = keyboards[min(age, len(keyboards) - 1)]
+            self._callback(who, chat_id, message["message_id"], buttons[index % len(buttons)])
 
     def _forge(self, who: int, chat_id: int, data: str) -> None:
         sent = self.standin.sent(chat_id)
@@ -611,11 +656,13 @@ class FuzzDesk:
     def _callback(self, who: int, chat_id: int, message_id: int, data: str) -> None:
         self.last_callback = self.standin.press_raw(who, chat_id, message_id, data)
 
-    def _card(self, number: int) -> JSON | None:
-        for message in reversed(self.standin.sent(OPERATORS)):
-            if (message.get("text") or "").startswith(f"Обращение №{number}"):
-                return message
-        return None
+    async def _card(self, number: int) -> JSON | None:
+        """The request's card in the group as it is now (the database knows which it is)."""
+        async with self.app.sessions() as session:
+            message_id = await session.scalar(
+                select(Ticket.card_message_id).where(Ticket.number == number)
+            )
+        return self.standin.message(OPERATORS, message_id) if message_id is not None else None
 
     def _elsewhere(self, step: Elsewhere) -> None:
         s = self.standin
@@ -650,6 +697,7 @@ class FuzzDesk:
                 return
             for raw in batch:
                 self.offset = raw["update_id"] + 1
+                self.updates += 1
                 update = Update.model_validate(raw, context={"bot": bot})
                 await dispatcher.feed_update(bot, update)
 
@@ -673,7 +721,7 @@ class FuzzDesk:
         found += self._answered(step, mark)
         async with self.app.sessions() as session:
             clients = {c.telegram_id: c for c in (await session.scalars(select(Client))).all()}
-            if isinstance(step, Say):
+            if isinstance(step, Say | Edit | Press | Forge):
                 found += self._replies_in_language(step, mark, clients.get(step.who))
             found += await self._dialogues_sound(session, clients)
             if isinstance(step, Block) and step.who in clients:
@@ -698,6 +746,8 @@ class FuzzDesk:
             chat = self.standin.chats.get(chat_id) if isinstance(chat_id, int) else None
             if call.status == 400 and "message is not modified" in description:
                 continue
+            if INJECTED in description or call.status == TIMEOUT:
+                continue
             if call.status == 403 and chat is not None and chat.private and chat.blocked:
                 continue
             found.append(f"the stand-in refused {call}")
@@ -705,7 +755,7 @@ class FuzzDesk:
 
     def _answered(self, step: Step, mark: Mark) -> list[str]:
         found: list[str] = []
-        if self.last_callback is not None and not self.standin.callback_answers(self.last_callback):
+        if self.last_callback is not None and not self._tried_to_answer(self.last_callback, mark):
             found.append(f"the button press {self.last_callback} was never answered")
         if isinstance(step, Say) and not self.standin.chat(step.who).blocked:
             replies = len(self.standin.sent(step.who)) > mark.sent[step.who]
@@ -722,6 +772,14 @@ class FuzzDesk:
             found.append("the operator's command got no answer in the group")
         return found
 
+    def _tried_to_answer(self, callback_id: str, mark: Mark) -> bool:
+        """A pop-up was shown, or tried (Telegram may fail it; the press then times out)."""
+        return any(
+            call.method.lower() == "answercallbackquery"
+            and call.params.get("callback_query_id") == callback_id
+            for call in self.standin.calls[mark.calls :]
+        )
+
     def _album_goes_on(self, content: Content) -> bool:
         """A further message of an album the client is sending is answered once, for all."""
         if not isinstance(content, Media) or content.album is None:
@@ -730,12 +788,18 @@ class FuzzDesk:
         self.albums.add(content.album)
         return seen
 
-    def _replies_in_language(self, step: Say, mark: Mark, client: Client | None) -> list[str]:
+    def _replies_in_language(
+        self, step: Say | Edit | Press | Forge, mark: Mark, client: Client | None
+    ) -> list[str]:
+        """What the bot said to the client (messages, pop-ups) is in the client's language."""
         if client is None:
-            return [f"client {step.who} was not stored"]
+            return [f"client {step.who} was not stored"] if isinstance(step, Say) else []
+        said = [m.get("text") or m.get("caption") or "" for m in self.standin.sent(step.who)]
+        said = said[mark.sent[step.who] :]
+        if self.last_callback is not None:
+            said += [a.get("text") or "" for a in self.standin.callback_answers(self.last_callback)]
         found = []
-        for reply in self.standin.sent(step.who)[mark.sent[step.who] :]:
-            text = reply.get("text") or reply.get("caption") or ""
+        for text in said:
             lang = language_of(text)
             if lang is not None and lang != client.language:
                 found.append(f"a reply in {lang} to a client who reads {client.language}: {text!r}")
@@ -851,7 +915,7 @@ def _operator_command(text: str) -> bool:
 
 
 def _outsider(step: Step) -> bool:
-    if isinstance(step, DeskSay | DeskPress | DeskForge):
+    if isinstance(step, DeskSay | DeskPress | DeskForge | Edit):
         return step.who == OUTSIDER
     return isinstance(step, Elsewhere)
 

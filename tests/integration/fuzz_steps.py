@@ -8,6 +8,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from bot.vocabulary import ClientAction, DeskAction
+from standin import TIMEOUT
 from tests.integration.fuzz_kit import (
     CLIENTS,
     COLLEAGUE,
@@ -22,6 +23,7 @@ from tests.integration.fuzz_kit import (
     Elsewhere,
     Forge,
     Media,
+    Outage,
     Press,
     Say,
     Step,
@@ -278,7 +280,7 @@ def desk_content() -> st.SearchStrategy[Content]:
 
 
 DESK_PEOPLE = st.sampled_from((OPERATOR, OPERATOR, COLLEAGUE, OUTSIDER))
-TICKET_NUMBERS = st.sampled_from((1001, 1002, 1003))
+TICKET_NUMBERS = st.sampled_from((1001, 1001, 1002, 1003))  # 1003: a request a story opens
 
 
 def steps() -> st.SearchStrategy[Step]:
@@ -287,8 +289,8 @@ def steps() -> st.SearchStrategy[Step]:
         st.builds(Say, who, client_content()),
         st.builds(Say, who, client_content()),
         st.builds(Press, who, st.integers(0, 20)),
-        st.builds(Press, who, st.integers(0, 20)),
-        st.builds(Edit, who, tricky_text().map(lambda t: sendable(t).text)),
+        st.builds(Press, who, st.integers(0, 20), st.integers(0, 4)),  # stale keyboards too
+        st.builds(Edit, who | DESK_PEOPLE, tricky_text().map(lambda t: sendable(t).text)),
         st.builds(Forge, who, callback_data()),
         st.builds(Block, who, st.booleans()),
         st.builds(
@@ -299,6 +301,20 @@ def steps() -> st.SearchStrategy[Step]:
         ),
         st.builds(DeskPress, DESK_PEOPLE, TICKET_NUMBERS, st.integers(0, 20)),
         st.builds(DeskForge, DESK_PEOPLE, callback_data()),
+        st.builds(
+            Outage,
+            st.sampled_from(
+                (
+                    "sendMessage",
+                    "copyMessage",
+                    "answerCallbackQuery",
+                    "editMessageReplyMarkup",
+                    "editMessageText",
+                    "getChatMember",
+                )
+            ),
+            st.sampled_from((429, 500, 502, TIMEOUT)),
+        ),
         st.builds(
             Elsewhere,
             st.sampled_from(
@@ -317,7 +333,7 @@ def steps() -> st.SearchStrategy[Step]:
 
 
 def stories(max_steps: int) -> st.SearchStrategy[list[Step]]:
-    return st.lists(steps(), min_size=1, max_size=max_steps)
+    return st.lists(steps(), min_size=min(4, max_steps), max_size=max_steps)
 
 
 LANGUAGE_CODES = st.sampled_from(("ru", "uz", "en", None, "uz-UZ", "he", "x" * 12))
