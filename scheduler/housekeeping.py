@@ -8,6 +8,7 @@ request that is no longer resolved)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -64,14 +65,7 @@ async def prune_outbox(
     sessions: async_sessionmaker[AsyncSession], now: datetime, keep: timedelta
 ) -> int:
     """Delete the outbox rows delivered longer than `keep` ago; returns how many."""
-    total = 0
-    while True:
-        async with sessions() as session:
-            pruned = await OutboxRepo(session).prune_sent(now - keep)
-            await session.commit()
-        total += pruned
-        if not pruned:
-            break
+    total = await _in_batches(sessions, lambda s: OutboxRepo(s).prune_sent(now - keep))
     if total:
         log.info("%d delivered outbox rows older than %s pruned", total, keep)
     return total
@@ -81,14 +75,22 @@ async def prune_inbox(
     sessions: async_sessionmaker[AsyncSession], now: datetime, keep: timedelta
 ) -> int:
     """Delete the inbox rows handled (or given up) longer than `keep` ago; returns how many."""
-    total = 0
-    while True:
-        async with sessions() as session:
-            pruned = await InboxRepo(session).prune(now - keep)
-            await session.commit()
-        total += pruned
-        if not pruned:
-            break
+    total = await _in_batches(sessions, lambda s: InboxRepo(s).prune(now - keep))
     if total:
         log.info("%d handled updates older than %s pruned from the inbox", total, keep)
     return total
+
+
+async def _in_batches(
+    sessions: async_sessionmaker[AsyncSession],
+    prune: Callable[[AsyncSession], Awaitable[int]],
+) -> int:
+    """Run a pruning step, each batch in its own short transaction, until it finds nothing."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            pruned = await prune(session)
+            await session.commit()
+        total += pruned
+        if not pruned:
+            return total

@@ -14,8 +14,9 @@ from bot.lifecycle import Actor, Claim, Resolve
 from bot.services.desk import Desk
 from bot.services.tickets import TicketService
 from bot.vocabulary import OutboxStatus, Status
-from scheduler.housekeeping import close_quiet_requests, prune_outbox
-from storage.models import OutboxItem, Ticket, TicketEvent
+from scheduler.housekeeping import close_quiet_requests, prune_inbox, prune_outbox
+from storage.inbox import InboxRepo, Received
+from storage.models import InboxUpdate, OutboxItem, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from tests.integration.conftest import NewTicket
@@ -107,3 +108,18 @@ async def test_delivered_rows_older_than_the_age_are_pruned(
         left = set((await session.scalars(select(OutboxItem.id))).all())
     assert old_id not in left
     assert {recent_id, pending_id} <= left
+
+
+async def test_handled_updates_older_than_the_age_leave_the_inbox(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    async with sessions() as session:
+        repo = InboxRepo(session)
+        await repo.store([Received(i, 1001, {"update_id": i}) for i in (1, 2, 3)], now=now)
+        await repo.mark_handled(1, now=now - timedelta(days=3))
+        await repo.mark_handled(2, now=now - timedelta(days=1))
+        await session.commit()
+    assert await prune_inbox(sessions, now, timedelta(days=2)) == 1
+    async with sessions() as session:
+        left = set((await session.scalars(select(InboxUpdate.update_id))).all())
+    assert left == {2, 3}  # the recent one, and the one not handled yet
