@@ -110,8 +110,10 @@ class UpdateContextMiddleware(BaseMiddleware):
                     telegram_name=user.full_name[:300],
                     now=now,
                 )
-                # A client who writes has unblocked the bot (if they ever blocked it).
-                client.blocked_bot = False
+                if isinstance(event, Update) and event.message is not None:
+                    # A client who writes has unblocked the bot (if they ever blocked it); a
+                    # button on an old message can be pressed in a chat with the bot blocked.
+                    client.blocked_bot = False
                 data["client"] = client
                 locale = client.language
             # For the error handler, which runs after the rollback (the client is expired then).

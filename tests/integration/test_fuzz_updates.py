@@ -55,6 +55,7 @@ _COMMON: dict[str, Any] = {
         HealthCheck.large_base_example,
     ],
     "database": None,
+    "print_blob": True,  # a failure prints the @reproduce_failure line that replays it
     "phases": [Phase.explicit, Phase.generate, Phase.shrink],
 }
 settings.register_profile("fuzz-quick", max_examples=30, **_COMMON)
@@ -100,6 +101,9 @@ FOUND: list[list[Step]] = [
     [Say(NEWBIE, Text("/start")), Say(NEWBIE, Text("\u200b\u2060 \u200b"))],
     # A client blocks the bot, and unblocks it: known at once.
     [Block(REGULAR, True), Block(REGULAR, False)],
+    # A button pressed in a chat with the bot blocked is no sign of unblocking (it was taken
+    # for one, and the client counted reachable while the bot stayed blocked).
+    [Block(REGULAR, True), Forge(REGULAR, "tk:unwait:3:0"), Block(REGULAR, True)],
     # An outsider's button and command in the group change nothing.
     [DeskPress(OUTSIDER, 1001, 0), DeskSay(OUTSIDER, Text("/claim 1001"))],
     [Say(NEIGHBOUR, Text("ж" * 4200))],
