@@ -1,15 +1,18 @@
 """The desk under fuzzed input: the real bot, built by the production factory, fed generated
-updates through its real dispatcher (`feed_update`), its Bot API calls answered by the stand-in
-in the same process (standin.inprocess: the same checks as over HTTP, without a socket).
+updates as polling takes them (stored in the durable inbox, then handled from it by the real
+dispatcher), its Bot API calls answered by the stand-in in the same process (standin.inprocess:
+the same checks as over HTTP, without a socket).
 
 A story is a list of steps, each an abstract thing someone does (a client writes, presses a
-button of the newest keyboard, forges a button, blocks the bot; an operator or an outsider
-writes or presses in the group; a channel posts ...). A step is made concrete against the world
-as it is when it is played, so that hypothesis can shrink a story without breaking it.
+button of a keyboard, forges a button, blocks the bot; an operator or an outsider writes,
+edits or presses in the group; a channel posts; Telegram fails a call ...). A step is made
+concrete against the world as it is when it is played, so that hypothesis can shrink a story
+without breaking it.
 
 After every step `FuzzDesk.check` holds the desk to its promises:
-- nothing failed: no error logged, no Bot API call the stand-in refused as malformed (a 400
-  other than "message is not modified"), no 403 but to a client who blocked the bot;
+- nothing failed: no error logged, every update taken in handled, no Bot API call the stand-in
+  refused as malformed (a 400 other than "message is not modified"), no 403 but to a client
+  who blocked the bot;
 - an answer where one is owed, in the client's language: a client's message gets a reply (or
   reaches the operators with their open request), every button press is answered, an
   operator's command is answered in the group;
@@ -47,7 +50,7 @@ from bot.services.drafts import Part, RequestDraft
 from bot.services.registration import register_request
 from bot.services.tickets import TicketService
 from bot.settings import load_settings
-from bot.vocabulary import OPEN_STATUSES, Kind, OutboxStatus, Priority, Status
+from bot.vocabulary import OPEN_STATUSES, InboxStatus, Kind, OutboxStatus, Priority, Status
 from handlers.client.states import Identify, NewRequest, ProfileEdit
 from handlers.client.tickets import Rating
 from scheduler.pacing import Limits
@@ -63,6 +66,7 @@ from storage.models import (
     Client,
     Counter,
     FsmRecord,
+    InboxUpdate,
     MetaValue,
     OutboxItem,
     Ticket,
@@ -689,17 +693,17 @@ class FuzzDesk:
             s.set_member_status(OPERATORS, s.bot_id, "member")
 
     async def feed(self) -> None:
-        """Hand every queued update to the dispatcher, as polling would."""
-        bot, dispatcher = self.app.bot, self.app.dispatcher
+        """Hand every queued update to the bot as polling does: stored in the inbox, then
+        handled from it by the real dispatcher (per chat in order)."""
+        bot, inbox = self.app.bot, self.app.inbox
         while True:
             batch = self.standin.take_updates(self.offset or None, 100)
             if not batch:
                 return
-            for raw in batch:
-                self.offset = raw["update_id"] + 1
-                self.updates += 1
-                update = Update.model_validate(raw, context={"bot": bot})
-                await dispatcher.feed_update(bot, update)
+            self.offset = batch[-1]["update_id"] + 1
+            self.updates += len(batch)
+            await inbox.receive([Update.model_validate(u, context={"bot": bot}) for u in batch])
+            assert await inbox.wait_idle(30), "the inbox did not handle the updates in 30 s"
 
     # ---- the checks
 
@@ -728,6 +732,7 @@ class FuzzDesk:
                 found += await _reachability(session, clients[step.who], step.blocked)
             if mark.footprint is not None and await _footprint(session) != mark.footprint:
                 found.append("someone who is not an operator changed a request")
+            found += await _inbox_handled(session)
         assert not found, f"after {step!r}:\n  " + "\n  ".join(found)
 
     async def check_story(self) -> None:
@@ -918,6 +923,16 @@ def _outsider(step: Step) -> bool:
     if isinstance(step, DeskSay | DeskPress | DeskForge | Edit):
         return step.who == OUTSIDER
     return isinstance(step, Elsewhere)
+
+
+async def _inbox_handled(session: AsyncSession) -> list[str]:
+    """Every update taken in was handled (its effects committed with the mark)."""
+    rows = await session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.status, InboxUpdate.last_error).where(
+            InboxUpdate.status != InboxStatus.HANDLED
+        )
+    )
+    return [f"update {i} is {status} in the inbox: {error}" for i, status, error in rows.all()]
 
 
 async def _count(session: AsyncSession, model: Any) -> int:
