@@ -368,9 +368,11 @@ class FuzzDesk:
             **settings,
         )
         app = await build_app(config, clock=clock, limits=Limits.unlimited())
+        desk = cls(app, clock)
         try:
-            yield cls(app, clock)
+            yield desk
         finally:
+            await desk._empty_fsm()  # nothing of it left in a shared Redis
             await app.close()
 
     # ---- a fresh desk
