@@ -43,7 +43,7 @@ from bot.services.outgoing import (
 )
 from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem, Ticket, TicketMessage
-from storage.outbox import OutboxRepo
+from storage.outbox import QUEUED, OutboxRepo
 
 NOW = datetime(2026, 3, 17, 6, 0, tzinfo=UTC)
 DESK = -100123
@@ -62,9 +62,17 @@ class Bag:
 
     def __init__(self) -> None:
         self.items: list[OutboxItem] = []
+        self.info: dict[str, object] = {}  # the session's own notes (storage.outbox.QUEUED)
 
     def add(self, item: OutboxItem) -> None:
         self.items.append(item)
+
+
+def test_queueing_notes_that_the_session_has_something_to_deliver() -> None:
+    out, bag = outgoing()
+    assert QUEUED not in bag.info
+    out.to_chat(CLIENT, "Здравствуйте", purpose=Purpose.NOTICE)
+    assert bag.info[QUEUED] is True
 
 
 def outgoing(operator_chat_id: int | None = DESK) -> tuple[Outgoing, Bag]:
