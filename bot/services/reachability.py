@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.lifecycle import EventKind
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
-from bot.vocabulary import ActorKind, Purpose
+from bot.vocabulary import N_, ActorKind, Purpose
 from storage.clients import ClientRepo
 from storage.outbox import OutboxRepo
 from storage.tickets import TicketRepo
@@ -27,27 +27,7 @@ async def client_blocked(
     """Mark the client as having blocked the bot, flag their open requests and tell the
     operators once per request (a request already flagged is not told again). Returns the
     numbers of the requests newly flagged. The caller commits."""
-    client = await ClientRepo(session).by_telegram_id(chat_id)
-    if client is None:
-        return []
-    client.blocked_bot = True
-    tickets = TicketRepo(session)
-    out = Outgoing(OutboxRepo(session), desk.operator_chat_id, now)
-    lang = desk.renderer.desk_language
-    flagged = []
-    for ticket in await tickets.open_for_client(client.id):
-        if ticket.client_unreachable:
-            continue
-        ticket.client_unreachable = True
-        tickets.log(ticket, EventKind.CLIENT_BLOCKED, at=now, actor_kind=ActorKind.SYSTEM)
-        out.to_desk(
-            ticket,
-            desk.renderer.t("desk.client_blocked", lang, number=ticket.number),
-            purpose=Purpose.NOTICE,
-        )
-        flagged.append(ticket.number)
-    log.info("client %s cannot be reached; requests flagged: %s", client.id, flagged)
-    return flagged
+    return await _set_reachable(session, desk, chat_id, now, reachable=False)
 
 
 async def client_unblocked(
@@ -56,24 +36,37 @@ async def client_unblocked(
     """The client unblocked the bot: reachable again, their flagged open requests too, and the
     operators are told for each of those. Returns the numbers of those requests. The caller
     commits."""
+    return await _set_reachable(session, desk, chat_id, now, reachable=True)
+
+
+async def _set_reachable(
+    session: AsyncSession, desk: Desk, chat_id: int, now: datetime, *, reachable: bool
+) -> list[int]:
+    """The client's flag and their open requests' flags set; each request whose flag changed
+    is logged and the operators told. Returns the numbers of those requests."""
     client = await ClientRepo(session).by_telegram_id(chat_id)
     if client is None:
         return []
-    client.blocked_bot = False
+    client.blocked_bot = not reachable
     tickets = TicketRepo(session)
     out = Outgoing(OutboxRepo(session), desk.operator_chat_id, now)
     lang = desk.renderer.desk_language
-    cleared = []
+    if reachable:
+        event, text_id = EventKind.CLIENT_UNBLOCKED, N_("desk.client_unblocked")
+    else:
+        event, text_id = EventKind.CLIENT_BLOCKED, N_("desk.client_blocked")
+    changed = []
     for ticket in await tickets.open_for_client(client.id):
-        if not ticket.client_unreachable:
+        if ticket.client_unreachable == (not reachable):
             continue
-        ticket.client_unreachable = False
-        tickets.log(ticket, EventKind.CLIENT_UNBLOCKED, at=now, actor_kind=ActorKind.SYSTEM)
+        ticket.client_unreachable = not reachable
+        tickets.log(ticket, event, at=now, actor_kind=ActorKind.SYSTEM)
         out.to_desk(
-            ticket,
-            desk.renderer.t("desk.client_unblocked", lang, number=ticket.number),
-            purpose=Purpose.NOTICE,
+            ticket, desk.renderer.t(text_id, lang, number=ticket.number), purpose=Purpose.NOTICE
         )
-        cleared.append(ticket.number)
-    log.info("client %s can be reached again; requests cleared: %s", client.id, cleared)
-    return cleared
+        changed.append(ticket.number)
+    if reachable:
+        log.info("client %s can be reached again; requests cleared: %s", client.id, changed)
+    else:
+        log.info("client %s cannot be reached; requests flagged: %s", client.id, changed)
+    return changed
