@@ -319,7 +319,10 @@ class InboxUpdate(Base):
     Telegram is told it was received; marked handled in the transaction of its effects."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "status", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "status", "update_id"),
+        Index("ix_inbox_chat_pending", "chat_key", "status", "update_id"),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     # Updates of one chat are handled in order: the chat (or, lacking one, the user) is the key.
@@ -397,3 +400,14 @@ class Macro(Base):
 
     def text_in(self, language: str) -> str | None:
         return self.text_uz if language == "uz" else self.text_ru
+
+
+class Lease(Base):
+    """A named lease: of several bot processes, the holder runs the job (or handles the chat)
+    until the lease runs out or is given back."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
