@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.vocabulary import DEFAULT_TOPICS
 
 PUBLIC_API_URL = "https://api.telegram.org"
+DEFAULT_WEB_PORT = 8080
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -57,6 +60,18 @@ class Settings(BaseSettings):
     # worker and the scheduler use. Handled updates are kept this many days in the inbox.
     inbox_concurrency: int = Field(default=10, ge=1)
     inbox_keep_days: int = Field(default=2, ge=1)
+    # How updates arrive: long polling (the default) or a webhook Telegram calls at
+    # WEBHOOK_URL, checked with WEBHOOK_SECRET (Telegram's X-Telegram-Bot-Api-Secret-Token).
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # The web server (the webhook, /healthz, /metrics): always in webhook mode (port 8080 unless
+    # set), in polling mode only when WEB_PORT is set.
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The personal data of requests closed this many days ago is removed by a daily job; unset,
+    # it is kept.
+    data_retention_days: int | None = Field(default=None, ge=1)
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")
@@ -115,9 +130,35 @@ class Settings(BaseSettings):
             raise ValueError(f"file {value} does not exist")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -.
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.bot_mode == "webhook":
+            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+                raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL, an https:// address")
+            if self.webhook_secret is None:
+                raise ValueError("BOT_MODE=webhook needs WEBHOOK_SECRET")
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.desk_timezone)
+
+    @property
+    def web_address(self) -> tuple[str, int] | None:
+        """Where the web server listens, or None when it does not run."""
+        if self.web_port is not None:
+            return self.web_host, self.web_port
+        if self.bot_mode == "webhook":
+            return self.web_host, DEFAULT_WEB_PORT
+        return None
 
 
 def load_settings(**overrides: object) -> Settings:
