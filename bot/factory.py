@@ -76,6 +76,8 @@ class App:
         self.jobs.start()
         self.daily.start()
         await self.inbox.recover()
+        if self.inbox.shared:
+            self._tasks.append(asyncio.create_task(self.inbox.run_sweeper(), name="inbox-sweep"))
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
@@ -237,7 +239,16 @@ async def build_app(
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
-    inbox = Inbox(sessions, dispatcher, bot, clock, concurrency=settings.inbox_concurrency)
+    inbox = Inbox(
+        sessions,
+        dispatcher,
+        bot,
+        clock,
+        concurrency=settings.inbox_concurrency,
+        # On PostgreSQL several processes may share the database: chats are leased.
+        shared=engine.dialect.name == "postgresql",
+        process_id=worker.worker_id,
+    )
     return App(
         settings,
         engine,

@@ -8,6 +8,13 @@ database pool, so no load makes an update fail for want of a connection). The up
 transaction marks it handled (bot.middlewares); what a crash left pending is handled at the
 next start (`recover`), and an update id seen twice is handled once.
 
+Several processes (webhook mode behind a load balancer, one PostgreSQL database) share one inbox
+(`shared=True`): a process that stored an update takes the chat's lease (storage.leases) before
+handling it and then handles every pending update of that chat from the database, oldest first,
+whichever process stored it; a process that finds the lease taken leaves its updates to the
+holder, which looks again after giving the lease back. A sweep every few seconds takes what a
+killed process left (its leases are freed by the heartbeats, scheduler.liveness).
+
 Handled rows are pruned by the hourly housekeeping (scheduler.housekeeping)."""
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -29,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from storage.inbox import InboxRepo, Received
+from storage.leases import LeaseRepo
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +45,16 @@ MAX_ATTEMPTS = 3
 RETRY_DELAY = 1.0  # seconds before a failed update is tried again (doubled each time)
 # Failures worth another try: the database was busy or away, not the handler wrong.
 TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)
+# Shared inbox: a chat's lease, renewed while its updates are handled; what was stored this long
+# ago and is still pending (its process died) is taken by the sweep, every SWEEP_EVERY seconds.
+CHAT_LEASE = timedelta(seconds=30)
+SWEEP_AFTER = timedelta(seconds=5)
+SWEEP_EVERY = 2.0
+BATCH = 50
+
+
+def chat_lease(key: int) -> str:
+    return f"chat:{key}"
 
 
 def chat_key(update: Update) -> int:
@@ -88,6 +107,8 @@ class Inbox:
         concurrency: int = 10,
         max_attempts: int = MAX_ATTEMPTS,
         retry_delay: float = RETRY_DELAY,
+        shared: bool = False,
+        process_id: str = "",
     ) -> None:
         self.sessions = sessions
         self.dispatcher = dispatcher
@@ -98,6 +119,12 @@ class Inbox:
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int, deque[_Entry]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Shared mode: which process this is (its leases), and chats with news since their
+        # drain last looked at the database.
+        self.shared = shared
+        self.process_id = process_id
+        self._dirty: set[int] = set()
+        self._sweeping = asyncio.Event()
 
     # ------------------------------------------------------------ taking in
 
@@ -117,6 +144,8 @@ class Inbox:
 
     async def recover(self) -> int:
         """Queue what an earlier run stored and did not handle (a crash); returns how many."""
+        if self.shared:
+            return await self.sweep(older_than=timedelta(0))
         async with self.sessions() as session:
             rows = await InboxRepo(session).pending()
             entries = [(r.chat_key, _Entry(r.update_id, None, r.body, r.attempts)) for r in rows]
@@ -146,6 +175,7 @@ class Inbox:
 
     async def stop(self, limit: float = 10.0) -> None:
         """Let what is being handled finish; what is left stays in the inbox for next time."""
+        self._sweeping.set()
         if not await self.wait_idle(limit):
             for task in list(self._tasks.values()):
                 task.cancel()
@@ -155,8 +185,110 @@ class Inbox:
 
     def _queue(self, key: int, entry: _Entry) -> None:
         self._queues.setdefault(key, deque()).append(entry)
+        self._start(key)
+
+    def _start(self, key: int) -> None:
+        self._dirty.add(key)
         if key not in self._tasks:
-            self._tasks[key] = asyncio.create_task(self._drain(key), name=f"inbox-{key}")
+            drain = self._drain_shared if self.shared else self._drain
+            task = asyncio.create_task(drain(key), name=f"inbox-{key}")
+            self._tasks[key] = task
+
+    # ------------------------------------------------------------ shared by processes
+
+    async def sweep(self, older_than: timedelta = SWEEP_AFTER) -> int:
+        """Shared mode: start a drain for each chat with updates pending since `older_than`
+        ago that no drain of this process is on (a killed process left them, or a drain
+        missed them); the chat's lease decides who handles them. Returns how many chats."""
+        async with self.sessions() as session:
+            keys = await InboxRepo(session).pending_chats(
+                before=self.clock.now() - older_than, limit=1000
+            )
+        fresh = [key for key in keys if key not in self._tasks]
+        for key in fresh:
+            self._start(key)
+        return len(fresh)
+
+    async def run_sweeper(self, every: float = SWEEP_EVERY) -> None:
+        """Shared mode: sweep every few seconds until stopped."""
+        while not self._sweeping.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweeping the inbox failed; trying again")
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._sweeping.wait(), timeout=every)
+
+    async def _lease(self, key: int, *, take: bool) -> bool:
+        async with self.sessions() as session:
+            leases = LeaseRepo(session)
+            if take:
+                done = await leases.take(
+                    chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
+                )
+            else:
+                done = await leases.release(chat_lease(key), holder=self.process_id)
+            await session.commit()
+        return done
+
+    async def _drain_shared(self, key: int) -> None:
+        """Handle the chat's pending updates from the database under its lease, in order,
+        until none is left; leave them to another process holding the lease."""
+        try:
+            while key in self._dirty:
+                self._dirty.discard(key)
+                try:
+                    if not await self._lease(key, take=True):
+                        self._dirty.discard(key)  # the holder looks again after its drain
+                        break
+                except Exception:
+                    log.exception("could not take the lease of a chat; the sweep tries again")
+                    break
+                try:
+                    await self._drain_leased(key)
+                finally:
+                    with suppress(Exception):
+                        await self._lease(key, take=False)
+                # Stored while the lease was held, by a process that found it taken?
+                async with self.sessions() as session:
+                    if await InboxRepo(session).pending_of(key, limit=1):
+                        self._dirty.add(key)
+        except Exception:
+            log.exception("handling a chat's updates failed; the sweep tries again")
+        finally:
+            del self._tasks[key]
+            self._queues.pop(key, None)
+            if key in self._dirty:  # news came after the last look
+                self._dirty.discard(key)
+                self._start(key)
+
+    async def _drain_leased(self, key: int) -> None:
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        while True:
+            async with self.sessions() as session:
+                rows = await InboxRepo(session).pending_of(key, limit=BATCH)
+                batch = [(r.update_id, r.body, r.attempts) for r in rows]
+            if not batch:
+                return
+            known = {e.update_id: e for e in self._queues.get(key, ())}
+            for update_id, body, attempts in batch:
+                entry = known.get(update_id) or _Entry(update_id, None, body, attempts)
+                entry.attempts = max(entry.attempts, attempts)
+                if loop.time() - renewed > CHAT_LEASE.total_seconds() / 3:
+                    if not await self._lease(key, take=True):
+                        return  # lost it (this process stalled): the holder goes on
+                    renewed = loop.time()
+                async with self._slots:
+                    again = await self._handle(entry)
+                if again:
+                    await asyncio.sleep(self.retry_delay * 2 ** (entry.attempts - 1))
+                    break  # read the chat's rows again, this one first
+            else:
+                queue = self._queues.get(key)
+                if queue is not None:
+                    done = {update_id for update_id, _, _ in batch}
+                    self._queues[key] = deque(e for e in queue if e.update_id not in done)
 
     async def _drain(self, key: int) -> None:
         queue = self._queues[key]
@@ -171,6 +303,7 @@ class Inbox:
                 queue.popleft()
         finally:
             del self._tasks[key]
+            self._dirty.discard(key)
             if not queue:
                 self._queues.pop(key, None)
 

@@ -72,6 +72,27 @@ class InboxRepo:
         )
         return rows.all()
 
+    async def pending_of(self, chat_key: int, limit: int = 50) -> Sequence[InboxUpdate]:
+        """One chat's updates not handled yet, oldest first (ix_inbox_chat_pending)."""
+        rows = await self.session.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.chat_key == chat_key, InboxUpdate.status == PENDING)
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def pending_chats(self, *, before: datetime, limit: int = 1000) -> Sequence[int]:
+        """Chats with updates pending since before `before`."""
+        rows = await self.session.scalars(
+            select(InboxUpdate.chat_key)
+            .where(InboxUpdate.status == PENDING, InboxUpdate.received_at <= before)
+            .group_by(InboxUpdate.chat_key)
+            .order_by(func.min(InboxUpdate.update_id))
+            .limit(limit)
+        )
+        return rows.all()
+
     async def is_pending(self, update_id: int) -> bool:
         status = await self.session.scalar(
             select(InboxUpdate.status).where(InboxUpdate.update_id == update_id)
