@@ -23,7 +23,7 @@ async def _run(settings: Settings) -> None:
 
     app = await build_app(settings)
     try:
-        await app.run_polling()
+        await app.run()
     finally:
         await app.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import speech
@@ -35,6 +37,7 @@ from bot.session import DeskSession
 from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
+from bot.webhook import InboxRequestHandler, mount_webhook, set_webhook
 from handlers import build_routers
 from scheduler.alerts import manager_chats
 from scheduler.daily import DailyJobs
@@ -66,6 +69,7 @@ class App:
     liveness: Liveness
     poller: Poller | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start_background(self) -> None:
         """Beat, free what a killed predecessor held, start delivery and the scheduler, and
@@ -79,8 +83,16 @@ class App:
         if self.inbox.shared:
             self._tasks.append(asyncio.create_task(self.inbox.run_sweeper(), name="inbox-sweep"))
 
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Run as the settings say: long polling (the default) or the webhook."""
+        if self.settings.bot_mode == "webhook":
+            await self.run_webhook(handle_signals=handle_signals)
+        else:
+            await self.run_polling(handle_signals=handle_signals)
+
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
+        await self._forget_webhook()
         await self.start_background()
         self.poller = poller = Poller(
             self.bot,
@@ -88,22 +100,92 @@ class App:
             allowed_updates=self.dispatcher.resolve_used_update_types(),
             timeout=polling_timeout,
         )
-        loop = asyncio.get_running_loop()
-        if handle_signals:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, poller.stop)
+        runner = await self._serve(self.web_app()) if self.settings.web_address else None
+        self._on_signals(poller.stop, handle_signals)
         log.info("polling for updates")
         try:
             await poller.run()
         finally:
-            if handle_signals:
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
+            self._on_signals(None, handle_signals)
+            if runner is not None:
+                await runner.cleanup()
+            await self.stop_background()
+
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Serve the webhook (with /healthz and /metrics) and tell Telegram where it is. Each
+        process of a desk does the same; a stop does not delete the webhook (the others
+        still serve it)."""
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if url is None or secret is None:
+            raise SettingsError("BOT_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await register_commands(self.bot, self.desk)
+        await self.start_background()
+        self._stopping.clear()
+        web_app = self.web_app()
+        handler = InboxRequestHandler(
+            self.dispatcher, self.bot, self.inbox, secret.get_secret_value()
+        )
+        mount_webhook(web_app, handler, url)
+        runner = await self._serve(web_app)
+        self._on_signals(self._stopping.set, handle_signals)
+        setting = asyncio.create_task(
+            set_webhook(
+                self.bot,
+                url,
+                secret.get_secret_value(),
+                self.dispatcher.resolve_used_update_types(),
+                self._stopping,
+            ),
+            name="set-webhook",
+        )
+        try:
+            await self._stopping.wait()
+        finally:
+            self._on_signals(None, handle_signals)
+            setting.cancel()
+            with suppress(asyncio.CancelledError):
+                await setting
+            # No new updates are taken; those stored are handled before the stop (or next time).
+            await runner.cleanup()
             await self.stop_background()
 
     def stop_polling(self) -> None:
+        """Stop taking updates (polling or webhook); `run` then stops the rest and returns."""
         if self.poller is not None:
             self.poller.stop()
+        self._stopping.set()
+
+    def web_app(self) -> web.Application:
+        return web.Application()
+
+    async def _serve(self, web_app: web.Application) -> web.AppRunner:
+        address = self.settings.web_address
+        assert address is not None
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        await web.TCPSite(runner, *address).start()
+        log.info("web server listening on %s:%d", *address)
+        return runner
+
+    def _on_signals(self, stop: Callable[[], None] | None, handle: bool) -> None:
+        if not handle:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if stop is None:
+                loop.remove_signal_handler(sig)
+            else:
+                loop.add_signal_handler(sig, stop)
+
+    async def _forget_webhook(self) -> None:
+        """Polling: a webhook left from webhook mode would make every getUpdates fail."""
+        try:
+            info = await self.bot.get_webhook_info()
+            if info.url:
+                log.warning("a webhook was set; it is deleted, since BOT_MODE is polling")
+                await self.bot.delete_webhook(drop_pending_updates=False)
+        except Exception as exc:  # the poller's own retries report a lasting problem
+            log.warning("could not check for a webhook (%r)", exc)
 
     async def stop_background(self) -> None:
         await self.inbox.stop()

@@ -5,6 +5,7 @@ everything the bot queued is delivered."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 from bot.clock import Clock
@@ -13,6 +14,13 @@ from bot.settings import load_settings
 from scheduler.pacing import Limits
 from standin.server import StandIn
 from storage.outbox import OutboxRepo
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now (for a bot's web server in a test)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class BotStopped(RuntimeError):
@@ -47,10 +55,23 @@ class LocalBot:
             **self.settings,
         )
         self.app = await build_app(config, clock=self.clock, limits=self.limits)
-        polling = asyncio.create_task(self.app.run_polling(polling_timeout=1, handle_signals=False))
-        self.polling = polling
+        if config.bot_mode == "webhook":
+            # The stand-in posts to the bot's web server, as Telegram (or a proxy) would.
+            address = config.web_address
+            assert address is not None
+            target = f"http://{address[0]}:{address[1]}"
+            if target not in self.standin.webhook_targets:
+                self.standin.webhook_targets.append(target)
+            running = asyncio.create_task(self.app.run_webhook(handle_signals=False))
+            taking = "setWebhook"
+        else:
+            running = asyncio.create_task(
+                self.app.run_polling(polling_timeout=1, handle_signals=False)
+            )
+            taking = "getUpdates"
+        self.polling = running
         await self.standin.wait_for(
-            lambda: polling.done() or self.standin.calls_of("getUpdates"), timeout=10
+            lambda: running.done() or self.standin.calls_of(taking), timeout=10
         )
         return self.app
 

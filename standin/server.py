@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -99,6 +100,16 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@dataclass(frozen=True)
+class WebhookPost:
+    """One POST of an update to the bot's webhook: where, which update, the HTTP status
+    (0: no answer)."""
+
+    target: str
+    update_id: int
+    status: int
+
+
 class StandIn(Actions):
     """A local Telegram Bot API for one bot. Build the world (add_user, add_group, ...), start
     it, point the bot at `url`, act as users (send_message, press, ...) and look at what the
@@ -130,6 +141,15 @@ class StandIn(Actions):
         self._inflight = 0
         self._last_activity = time.monotonic()
         self._closing = False
+        # Webhook mode (setWebhook with a URL): updates are POSTed, as Telegram does, with the
+        # secret token header, up to max_connections at once, again after a failure until the
+        # bot answers 2xx. The registered URL must be https (as Telegram wants); the posts go
+        # to `webhook_targets` instead (local http addresses, in turn: a load balancer), or to
+        # the URL itself when none is set. Every post is recorded in `webhook_posts`.
+        self.webhook_targets: list[str] = []
+        self.webhook_posts: list[WebhookPost] = []
+        self.webhook_retry = 0.1
+        self._pusher: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -154,6 +174,10 @@ class StandIn(Actions):
     async def stop(self) -> None:
         self._closing = True
         self._update_event.set()
+        if self._pusher is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._pusher, 5)
+            self._pusher = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -300,6 +324,92 @@ class StandIn(Actions):
     def _on_update(self) -> None:
         self._touch()
         self._update_event.set()
+        self._ensure_pusher()
+
+    # ------------------------------------------------------------ webhook
+
+    def _ensure_pusher(self) -> None:
+        if not self.settings["webhook"] or self._closing:
+            return
+        if self._pusher is None or self._pusher.done():
+            with contextlib.suppress(RuntimeError):  # no running loop: the next update starts it
+                self._pusher = asyncio.get_running_loop().create_task(self._push())
+
+    def _webhook_target(self, turn: int) -> str:
+        hook: str = self.settings["webhook"]
+        if not self.webhook_targets:
+            return hook
+        path = urlsplit(hook).path or "/"
+        return self.webhook_targets[turn % len(self.webhook_targets)].rstrip("/") + path
+
+    async def _push(self) -> None:
+        import aiohttp
+
+        inflight: dict[int, asyncio.Task[None]] = {}
+        retry_at: dict[int, float] = {}
+        turn = 0
+        async with aiohttp.ClientSession() as client:
+            while not self._closing and self.settings["webhook"]:
+                self._update_event.clear()
+                limit = int(self.settings.get("webhook_max_connections") or 40)
+                now = time.monotonic()
+                for update in self.undelivered():
+                    update_id = update["update_id"]
+                    if len(inflight) >= limit:
+                        break
+                    if update_id in inflight or retry_at.get(update_id, 0) > now:
+                        continue
+                    target = self._webhook_target(turn)
+                    turn += 1
+                    inflight[update_id] = asyncio.create_task(
+                        self._post(client, target, update, retry_at)
+                    )
+                waker = asyncio.ensure_future(self._update_event.wait())
+                await asyncio.wait(
+                    [*inflight.values(), waker],
+                    timeout=self.webhook_retry,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waker.cancel()
+                for update_id, task in list(inflight.items()):
+                    if task.done():
+                        del inflight[update_id]
+            for task in inflight.values():
+                task.cancel()
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _post(
+        self, client: Any, target: str, update: JSON, retry_at: dict[int, float]
+    ) -> None:
+        import aiohttp
+
+        headers = {}
+        if self.settings.get("webhook_secret"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.settings["webhook_secret"]
+        update_id = update["update_id"]
+        self._inflight += 1
+        status, error = 0, ""
+        try:
+            async with client.post(
+                target, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+            ) as response:
+                status = response.status
+                await response.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error = f"Connection failed: {exc!r}"
+        finally:
+            self._inflight -= 1
+            self._touch()
+        self.webhook_posts.append(WebhookPost(target, update_id, status))
+        if 200 <= status < 300:
+            self.confirm_delivered(update_id)
+            retry_at.pop(update_id, None)
+            return
+        self.settings["webhook_error"] = (
+            int(time.time()),
+            error or f"Wrong response from the webhook: {status}",
+        )
+        retry_at[update_id] = time.monotonic() + self.webhook_retry
 
     # ------------------------------------------------------------ HTTP
 
@@ -367,7 +477,10 @@ class StandIn(Actions):
         handler = handler_for(method)
         if handler is None:
             raise method_not_found()
-        return handler(self, params)
+        result = handler(self, params)
+        if method.lower() == "setwebhook":
+            self._ensure_pusher()
+        return result
 
     async def _get_updates(self, p: Params) -> list[JSON]:
         """Long polling: answer at once when updates are queued, else wait up to `timeout`

@@ -337,6 +337,15 @@ class World:
             self._fetched_upto = self._next_update_id - 1
         return batch
 
+    def undelivered(self) -> list[JSON]:
+        """Webhook mode: the updates not yet confirmed by the bot's 2xx, oldest first."""
+        self._updates = [u for u in self._updates if self._allowed(u)]
+        return list(self._updates)
+
+    def confirm_delivered(self, update_id: int) -> None:
+        """Webhook mode: the bot answered 2xx for this update; it is not sent again."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+
     def drop_pending_updates(self) -> None:
         self._updates.clear()
         self._fetched_upto = self._next_update_id - 1

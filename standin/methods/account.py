@@ -28,11 +28,24 @@ def ok(world: World, p: Params) -> bool:
     return True
 
 
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 def set_webhook(world: World, p: Params) -> bool:
     url = p.opt_str("url") or ""
     if url and not url.startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = p.opt_str("secret_token")
+    if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+        raise bad_request("bad webhook: secret token contains unallowed characters")
+    max_connections = p.opt_int("max_connections") or 40
+    if not 1 <= max_connections <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
     world.settings["webhook"] = url or None
+    world.settings["webhook_secret"] = secret if url else None
+    world.settings["webhook_max_connections"] = max_connections
+    if "allowed_updates" in p:
+        world.allowed_updates = p.opt_list("allowed_updates") or None
     if url and p.flag("drop_pending_updates"):
         world.drop_pending_updates()
     return True
@@ -51,6 +64,10 @@ def get_webhook_info(world: World, p: Params) -> JSON:
         "has_custom_certificate": False,
         "pending_update_count": len(world.pending_updates()),
     }
+    if world.settings["webhook"]:
+        info["max_connections"] = world.settings.get("webhook_max_connections", 40)
+        if world.settings.get("webhook_error"):
+            info["last_error_date"], info["last_error_message"] = world.settings["webhook_error"]
     if world.allowed_updates:
         info["allowed_updates"] = list(world.allowed_updates)
     return info
