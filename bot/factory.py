@@ -344,5 +344,5 @@ async def build_app(
         jobs,
         daily,
         inbox,
-        Liveness(sessions, worker.worker_id),
+        Liveness(sessions, worker.worker_id, on_alive=worker.share),
     )

@@ -125,6 +125,10 @@ class DeliveryWorker:
         """Called after a commit that queued something, so it goes out at once."""
         self._wake.set()
 
+    def share(self, processes: int) -> None:
+        """`processes` bot processes are alive: pace to this one's share of the limits."""
+        self._pacer.share(processes)
+
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 
@@ -31,12 +32,15 @@ class Liveness:
         clock: Clock | None = None,
         beat: timedelta = BEAT,
         stale: timedelta = STALE,
+        on_alive: Callable[[int], None] = lambda processes: None,
     ) -> None:
         self.sessions = sessions
         self.process_id = process_id
         self.clock = clock or SystemClock()
         self.beat = beat
         self.stale = stale
+        # Told how many processes are alive at each beat (the delivery worker's pacing share).
+        self.on_alive = on_alive
         self._stop = asyncio.Event()
 
     async def once(self) -> int:
@@ -49,6 +53,7 @@ class Liveness:
             alive = [*await processes.alive(now=now, stale=self.stale), self.process_id]
             freed = await OutboxRepo(session).release_dead(alive)
             await session.commit()
+        self.on_alive(len(set(alive)))
         if freed:
             log.info("%d outbox items held by a stopped process were freed", freed)
         return freed

@@ -50,9 +50,31 @@ class Limits:
 
 @dataclass
 class Pacer:
+    """The limits are the bot's, whichever process sends: with several processes alive each
+    takes its share of the group and global limits (`share`), so together they stay within
+    them. A private chat is paced whole: one process at a time sends its head item."""
+
     limits: Limits = field(default_factory=Limits)
     _chats: dict[int, Bucket] = field(default_factory=dict)
     _global: Bucket | None = None
+    processes: int = 1
+
+    def share(self, processes: int) -> None:
+        """`processes` bot processes are alive: take 1/processes of the shared limits."""
+        processes = max(1, processes)
+        if processes == self.processes:
+            return
+        self.processes = processes
+        for chat_id, bucket in self._chats.items():
+            if chat_id < 0:
+                self._fit(bucket, self.limits.group_burst, self.limits.group_rate)
+        if self._global is not None:
+            self._fit(self._global, self.limits.global_burst, self.limits.global_rate)
+
+    def _fit(self, bucket: Bucket, burst: float, rate: float) -> None:
+        bucket.capacity = max(1.0, burst / self.processes)
+        bucket.rate = rate / self.processes
+        bucket.tokens = min(bucket.tokens, bucket.capacity)
 
     def _chat(self, chat_id: int) -> Bucket:
         bucket = self._chats.get(chat_id)
@@ -61,6 +83,7 @@ class Pacer:
             # Group and channel ids are negative in the Bot API.
             if chat_id < 0:
                 bucket = Bucket(lim.group_burst, lim.group_rate)
+                self._fit(bucket, lim.group_burst, lim.group_rate)
             else:
                 bucket = Bucket(lim.private_burst, lim.private_rate)
             self._chats[chat_id] = bucket
@@ -69,6 +92,7 @@ class Pacer:
     def wait_time(self, chat_id: int, now: float) -> float:
         if self._global is None:
             self._global = Bucket(self.limits.global_burst, self.limits.global_rate)
+            self._fit(self._global, self.limits.global_burst, self.limits.global_rate)
         return max(self._chat(chat_id).wait_time(now), self._global.wait_time(now))
 
     def take(self, chat_id: int, now: float) -> None:

@@ -137,3 +137,19 @@ async def test_a_clean_stop_frees_what_the_process_held(sessions: Sessions, now:
     async with sessions() as session:
         assert await session.scalar(select(OutboxItem.locked_by)) is None
         assert await ProcessRepo(session).alive(now=now, stale=timedelta(seconds=8)) == []
+
+
+async def test_each_beat_tells_how_many_processes_are_alive(
+    sessions: Sessions, now: datetime
+) -> None:
+    told: list[int] = []
+    first = Liveness(sessions, "p1", clock=Fixed(now), on_alive=told.append)
+    second = Liveness(sessions, "p2", clock=Fixed(now))
+    await first.once()
+    await second.once()
+    await first.once()
+    async with sessions() as session:
+        await ProcessRepo(session).beat("gone", now=now - timedelta(seconds=20))
+        await session.commit()
+    await first.once()
+    assert told == [1, 2, 2]

@@ -70,3 +70,23 @@ def test_a_debt_is_paid_by_waiting_not_forgiven() -> None:
     assert bucket.tokens == -1
     assert bucket.wait_time(0.0) == pytest.approx(8.0)  # two tokens at one per 4 s
     assert bucket.wait_time(8.0) == 0.0
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_processes_sharing_a_group_stay_within_20_a_minute_together(processes: int) -> None:
+    pacers = [Pacer(Limits()) for _ in range(processes)]
+    for pacer in pacers:
+        pacer.share(processes)
+    times = sorted(t for pacer in pacers for t in sends_in(pacer, -100123, 180.0))
+    for i, start in enumerate(times):
+        assert len([t for t in times[i:] if t < start + 60]) <= 20
+    assert len(times) >= 40  # together they still use the group's limit
+
+
+def test_a_pacer_takes_the_whole_limit_again_when_alone() -> None:
+    pacer = Pacer(Limits())
+    pacer.share(2)
+    halved = sends_in(pacer, -100123, 60.0)
+    pacer.share(1)
+    assert pacer._chat(-100123).rate == Limits().group_rate
+    assert 8 <= len(halved) <= 10
