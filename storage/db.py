@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -50,8 +50,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+# Several processes started at once on one PostgreSQL database upgrade one after another: the
+# first migrates, the others wait for this lock and find nothing left to do.
+MIGRATION_LOCK = 20261124
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import alembic_config, downgrade, upgrade
+from storage.db import alembic_config, create_engine, downgrade, upgrade
 from storage.models import Base, Counter
+from tests.conftest import PG_URL
+from tests.integration.conftest import _admin, require_postgres
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -74,3 +79,22 @@ async def test_upgrade_twice_is_a_no_op(engine: AsyncEngine) -> None:
     await upgrade(engine)
     await upgrade(engine)  # the bot runs the migrations at every start
     await assert_at_head(engine)
+
+
+@pytest.mark.postgres
+async def test_processes_starting_at_once_upgrade_one_after_another() -> None:
+    """Two bot processes starting together on a new PostgreSQL database: without the lock
+    both created the same tables and one failed (seen: pg_type_typname_nsp_index)."""
+    require_postgres()
+    name = f"mig_{uuid.uuid4().hex[:10]}"
+    await _admin(PG_URL, f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engines = [create_engine(url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert await current_revision(engines[0]) == head_revision()
+        assert not await schema_diff(engines[0])
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        await _admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
