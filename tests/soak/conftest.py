@@ -23,6 +23,18 @@ async def soak_database(request: pytest.FixtureRequest, tmp_path: Path) -> Async
             (folder / name).unlink(missing_ok=True)
         yield f"sqlite+aiosqlite:///{folder / 'desk.db'}"
         return
+    async for url in _scratch_postgres():
+        yield url
+
+
+@pytest.fixture
+async def two_database() -> AsyncIterator[str]:
+    """PostgreSQL only: several processes share it."""
+    async for url in _scratch_postgres():
+        yield url
+
+
+async def _scratch_postgres() -> AsyncIterator[str]:
     require_postgres()
     name = f"soak_{uuid.uuid4().hex[:10]}"
     await _admin(PG_URL, f'CREATE DATABASE "{name}"')

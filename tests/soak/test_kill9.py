@@ -137,7 +137,10 @@ class Recording(StandIn):
 
 
 class BotProcess:
-    """`python -m bot run` against the stand-in, with its output in a log file."""
+    """`python -m bot run` against the stand-in, with its output in a log file; started when
+    it calls `ready_call` (polling: getUpdates; webhook: setWebhook)."""
+
+    ready_call = "getUpdates"
 
     def __init__(self, standin: StandIn, database_url: str, log: IO[bytes]) -> None:
         self.standin = standin
@@ -157,7 +160,7 @@ class BotProcess:
 
     async def start(self) -> float:
         """Start it and wait until it polls; returns the seconds that took."""
-        polls = len(self.standin.calls_of("getUpdates"))
+        polls = len(self.standin.calls_of(self.ready_call))
         began = time.monotonic()
         self.process = process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -169,7 +172,7 @@ class BotProcess:
             stdout=self.log,
             stderr=asyncio.subprocess.STDOUT,
         )
-        while len(self.standin.calls_of("getUpdates")) == polls:
+        while len(self.standin.calls_of(self.ready_call)) == polls:
             if process.returncode is not None:
                 raise AssertionError(f"the bot exited with {process.returncode} at start")
             if time.monotonic() - began > STARTUP_LIMIT:
@@ -192,7 +195,8 @@ class BotProcess:
 
     def ensure_dead(self) -> None:
         if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
+            with suppress(ProcessLookupError):  # it exited on its own, not yet reaped
+                self.process.send_signal(signal.SIGKILL)
 
 
 @dataclass
@@ -235,8 +239,8 @@ class SoakClient:
         act()
         return await self.standin.expect(self.id, since, want, what)
 
-    async def run(self) -> None:
-        await asyncio.sleep(self.rng.uniform(0, ARRIVAL))
+    async def run(self, arrival: float = ARRIVAL, follow_ups: int = FOLLOW_UPS) -> None:
+        await asyncio.sleep(self.rng.uniform(0, arrival))
         name = f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
         description = f"Не печатаются коды маркировки на линии {self.index}"
 
@@ -262,7 +266,7 @@ class SoakClient:
         number = NUMBER.search(ack.text)
         assert number is not None
         self.number = int(number[1])
-        for k in range(FOLLOW_UPS):
+        for k in range(follow_ups):
             await asyncio.sleep(self.rng.uniform(0.5, 6.0))
             text = f"Дополнение {k + 1} к обращению клиента {self.index}"
             self.standin.send_message(self.id, text=text)
