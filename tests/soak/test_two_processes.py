@@ -160,8 +160,8 @@ async def two_processes(database_url: str, tmp_path: Path) -> dict[str, Any]:
             breached = alerted(standin.posted[OPERATORS], BREACH)
             if set(odd) <= set(breached) and len(answers) == CLIENTS - len(odd):
                 break
-            group = [p.text[:50] for p in standin.posted[OPERATORS]]
-            assert time.monotonic() < deadline, (odd, breached, len(answers), group)
+            seen = [p.text[:50] for p in standin.posted[OPERATORS]]
+            assert time.monotonic() < deadline, (odd, breached, len(answers), seen)
             await asyncio.sleep(0.5)
         done.set()
         await desk
