@@ -28,6 +28,7 @@ from bot.commands import register_commands
 from bot.guard import Guard
 from bot.i18n import LANGUAGES, DeskI18n
 from bot.inbox import Inbox, Poller
+from bot.metrics import DeskMetrics
 from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.render import Renderer
 from bot.services.desk import Desk
@@ -37,6 +38,7 @@ from bot.session import DeskSession
 from bot.settings import PUBLIC_API_URL, Settings, SettingsError
 from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
+from bot.web import build_web
 from bot.webhook import InboxRequestHandler, mount_webhook, set_webhook
 from handlers import build_routers
 from scheduler.alerts import manager_chats
@@ -67,6 +69,7 @@ class App:
     daily: DailyJobs
     inbox: Inbox
     liveness: Liveness
+    metrics: DeskMetrics = field(default_factory=DeskMetrics)
     poller: Poller | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -156,7 +159,7 @@ class App:
         self._stopping.set()
 
     def web_app(self) -> web.Application:
-        return web.Application()
+        return build_web(self)
 
     async def _serve(self, web_app: web.Application) -> web.AppRunner:
         address = self.settings.web_address
@@ -321,6 +324,16 @@ async def build_app(
     )
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
+    metrics = DeskMetrics()
+    if isinstance(bot.session, DeskSession):
+        bot.session.on_flood = metrics.flood.inc
+    worker.metrics = metrics
+    jobs.metrics = metrics
+
+    def alive(processes: int) -> None:
+        worker.share(processes)
+        metrics.ran("heartbeat")
+
     inbox = Inbox(
         sessions,
         dispatcher,
@@ -330,6 +343,7 @@ async def build_app(
         # On PostgreSQL several processes may share the database: chats are leased.
         shared=engine.dialect.name == "postgresql",
         process_id=worker.worker_id,
+        metrics=metrics,
     )
     return App(
         settings,
@@ -344,5 +358,6 @@ async def build_app(
         jobs,
         daily,
         inbox,
-        Liveness(sessions, worker.worker_id, on_alive=worker.share),
+        Liveness(sessions, worker.worker_id, on_alive=alive),
+        metrics,
     )

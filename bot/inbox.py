@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
@@ -36,6 +37,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.metrics import DeskMetrics
 from storage.inbox import InboxRepo, Received
 from storage.leases import LeaseRepo
 
@@ -109,6 +111,7 @@ class Inbox:
         retry_delay: float = RETRY_DELAY,
         shared: bool = False,
         process_id: str = "",
+        metrics: DeskMetrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.dispatcher = dispatcher
@@ -122,6 +125,7 @@ class Inbox:
         # Shared mode: which process this is (its leases), and chats with news since their
         # drain last looked at the database.
         self.shared = shared
+        self.metrics = metrics
         self.process_id = process_id
         self._dirty: set[int] = set()
         self._sweeping = asyncio.Event()
@@ -310,11 +314,19 @@ class Inbox:
     async def _handle(self, entry: _Entry) -> bool:
         """Handle one update; True if it is to be tried again."""
         ticket = InboxTicket(entry.update_id)
+        began = time.perf_counter()
+        kind = "unknown"
         try:
             update = entry.update or Update.model_validate(entry.body, context={"bot": self.bot})
+            with suppress(Exception):
+                kind = update.event_type
             await self.dispatcher.feed_update(self.bot, update, inbox=ticket)
         except Exception as exc:  # what the error handler did not take
             ticket.error = ticket.error or exc
+        if self.metrics is not None:
+            outcome = "duplicate" if ticket.duplicate else "failed" if ticket.error else "handled"
+            self.metrics.updates.labels(kind, outcome).inc()
+            self.metrics.handling.observe(time.perf_counter() - began)
         if ticket.handled or ticket.duplicate:
             return False
         if ticket.error is None:

@@ -8,6 +8,8 @@ it in pydantic's cache (0.05 ms)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from aiogram import Bot
@@ -27,6 +29,10 @@ def keep_response_model(method: TelegramMethod[Any]) -> None:
 
 
 class DeskSession(AiohttpSession):
+    """Also counts Telegram's flood-control answers (429), whichever call got them."""
+
+    on_flood: Callable[[], None] | None = None
+
     def check_response(
         self,
         bot: Bot,
@@ -35,4 +41,6 @@ class DeskSession(AiohttpSession):
         content: str,
     ) -> Response[TelegramType]:
         keep_response_model(method)
+        if status_code == HTTPStatus.TOO_MANY_REQUESTS and self.on_flood is not None:
+            self.on_flood()
         return super().check_response(bot, method, status_code, content)

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards as kb
 from bot.clock import Clock
+from bot.metrics import DeskMetrics
 from bot.services.alert_plans import marks_of
 from bot.services.desk import Desk
 from bot.services.desk_chat import chat_moved
@@ -113,6 +114,7 @@ class DeliveryWorker:
     announce_every: timedelta = ANNOUNCE_EVERY
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
+    metrics: DeskMetrics | None = None
     _gateway: Gateway = field(init=False)
     _forum: tuple[bool, float] | None = None  # (is a forum, when asked): the group's shape
     _stopped: bool = False
@@ -136,6 +138,8 @@ class DeliveryWorker:
     async def run(self, idle: float = 1.0) -> None:
         log.info("delivery worker %s started", self.worker_id)
         while not self._stopped:
+            if self.metrics is not None:
+                self.metrics.ran("delivery")
             try:
                 pause = await self.drain()
             except Exception:
@@ -409,6 +413,10 @@ class DeliveryWorker:
     async def _apply(self, session: AsyncSession, row: OutboxItem, decision: Decision) -> None:
         now = self.clock.now()
         repo = OutboxRepo(session)
+        if self.metrics is not None:
+            self.metrics.sends.labels(type(decision).__name__.lower()).inc()
+            if isinstance(decision, Sent):
+                self.metrics.delivery.observe(max(0.0, (now - row.created_at).total_seconds()))
         if isinstance(decision, Sent):
             repo.mark_sent(row, now=now, result=_summarize(decision.result))
             await self._after_sent(session, row, decision.result)
@@ -476,6 +484,8 @@ class DeliveryWorker:
         """A dead letter: it leaves its chat's queue (the next item goes) and the operators are
         told once; a client who blocked the bot is the reachability service's business."""
         OutboxRepo(session).mark_dead(row, error=reason)
+        if self.metrics is not None:
+            self.metrics.dead.inc()
         log.error("outbox item %s (%s) is a dead letter: %s", row.id, row.method, reason)
         self.wake()
         if blocked:

@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.metrics import DeskMetrics
 from bot.services.desk import Desk
 from scheduler.alerts import run_alerts_once
 from storage.alerts import AlertRepo
@@ -57,6 +58,7 @@ class DeskScheduler:
         self.managers = tuple(managers)
         self.on_queued = on_queued  # the delivery worker's wake: what was queued goes at once
         self.sweep_every = sweep_every
+        self.metrics: DeskMetrics | None = None
         self.apscheduler = AsyncIOScheduler(
             timezone=UTC,
             # A job late because the loop was busy still runs (once, however late).
@@ -142,6 +144,8 @@ class DeskScheduler:
         """One due-work pass at the clock's now; then the date job is armed for what is next."""
         self._runs += 1
         self._no_runs.clear()
+        if self.metrics is not None:
+            self.metrics.ran("scheduler")
         try:
             async with self._lock:
                 if not self._started:

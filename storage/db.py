@@ -55,6 +55,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 MIGRATION_LOCK = 20261124
 
 
+async def one_at_a_time(session: AsyncSession, key: int) -> None:
+    """On PostgreSQL, wait until no other process's transaction holds `key`, and hold it until
+    this transaction ends (several processes starting at once); SQLite has one process."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":

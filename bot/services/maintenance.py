@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.desk import Desk
 from bot.services.tickets import TicketService
+from storage.db import one_at_a_time
 from storage.meta import get_meta, set_meta
 from storage.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
 
 KEY = "sla_policy_fingerprint"
+RECOMPUTE_LOCK = 20261125
 
 
 async def recompute_if_policy_changed(
@@ -24,6 +26,8 @@ async def recompute_if_policy_changed(
     """Returns how many open requests were recomputed."""
     fingerprint = desk.policy.fingerprint()
     async with sessions() as session:
+        # Of processes starting together, one recomputes; the others then find it done.
+        await one_at_a_time(session, RECOMPUTE_LOCK)
         if await get_meta(session, KEY) == fingerprint:
             return 0
         tickets = await TicketRepo(session).all_open()
