@@ -1,4 +1,4 @@
-"""python -m bot [run] | sla ... | demo | migrate | alerts --now ISO | digest --now ISO"""
+"""python -m bot [run] | check | sla ... | demo | migrate | alerts --now ISO | digest --now ISO"""
 
 from __future__ import annotations
 
@@ -26,6 +26,27 @@ async def _run(settings: Settings) -> None:
         await app.run()
     finally:
         await app.close()
+
+
+async def _check(settings: Settings) -> int:
+    """`python -m bot check`: what is right and what is missing in Telegram; 1 if the desk
+    cannot work."""
+    from bot.factory import make_bot
+    from bot.setup_check import check_setup
+    from bot.vocabulary import N_
+
+    i18n, lang = DeskI18n(), settings.desk_language
+    bot = make_bot(settings)
+    try:
+        report = await check_setup(bot, settings)
+    finally:
+        await bot.session.close()
+    print(i18n.t("check.title", lang))
+    for finding in report.findings:
+        print(finding.text(i18n, lang))
+    verdict = N_("check.result_fatal") if report.fatal else N_("check.result_ok")
+    print(i18n.t(verdict, lang))
+    return 1 if report.fatal else 0
 
 
 async def _migrate(settings: Settings) -> None:
@@ -72,6 +93,11 @@ def main(argv: list[str]) -> int:
         )
         print(done)
         return 0
+    if command == "check":
+        if settings.bot_token is None:
+            print(DeskI18n().t("cli.no_token", settings.desk_language), file=sys.stderr)
+            return 1
+        return asyncio.run(_check(settings))
     if command != "run":
         print(DeskI18n().t("cli.usage", settings.desk_language), file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from bot.services.desk_chat import load_operator_chat
 from bot.services.maintenance import recompute_if_policy_changed
 from bot.session import DeskSession
 from bot.settings import PUBLIC_API_URL, Settings, SettingsError
+from bot.setup_check import announce_setup
 from bot.sla.config import load_policy
 from bot.vocabulary import topic_label_id
 from bot.web import build_web
@@ -74,6 +75,11 @@ class App:
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
+    async def check_setup(self) -> None:
+        if self.settings.setup_check:
+            i18n = self.dispatcher["i18n"]
+            await announce_setup(self.bot, self.settings, i18n)
+
     async def start_background(self) -> None:
         """Beat, free what a killed predecessor held, start delivery and the scheduler, and
         handle what the last run stored and did not handle."""
@@ -95,6 +101,7 @@ class App:
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
+        await self.check_setup()
         await self._forget_webhook()
         await self.start_background()
         self.poller = poller = Poller(
@@ -122,6 +129,7 @@ class App:
         if url is None or secret is None:
             raise SettingsError("BOT_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
         await register_commands(self.bot, self.desk)
+        await self.check_setup()
         await self.start_background()
         self._stopping.clear()
         web_app = self.web_app()

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # The personal data of requests closed this many days ago is removed by a daily job; unset,
     # it is kept.
     data_retention_days: int | None = Field(default=None, ge=1)
+    # At start the bot checks its rights in Telegram (as `python -m bot check` does) and says
+    # what is missing in its log and in the operator group.
+    setup_check: bool = True
     log_level: str = "INFO"
 
     @field_validator("manager_ids", mode="before")

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.services.desk import Desk
 from bot.settings import Settings
-from handlers import errors
+from handlers import errors, setup
 from handlers.client import (
     banned,
     common,
@@ -63,7 +63,10 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
     for module in (reachability, banned, common, profile, tickets, requests, identify, messages):
         _attach(clients, module.router)
 
-    routers = [managers, clients]
+    # First of all: /chatid in any group, and the bot added to a group.
+    settingup = Router(name="setup")
+    _attach(settingup, setup.router)
+    routers = [settingup, managers, clients]
     if operator_chat_id is not None:
         # Before the operators' router: no operator needs to have caused these.
         desk_events = Router(name="operator_group")
