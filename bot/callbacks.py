@@ -32,6 +32,12 @@ class DraftCb(CallbackData, prefix="dr"):
     action: str
 
 
+class ForgetCb(CallbackData, prefix="fg"):
+    """/forget's confirmation: yes (erase) or no."""
+
+    answer: str
+
+
 class ProfileCb(CallbackData, prefix="pf"):
     field: str
 

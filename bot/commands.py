@@ -13,7 +13,17 @@ from bot.i18n import LANGUAGES
 from bot.services.desk import Desk
 from bot.vocabulary import N_
 
-CLIENT_COMMANDS = ("start", "new", "mytickets", "profile", "language", "cancel", "help")
+CLIENT_COMMANDS = (
+    "start",
+    "new",
+    "mytickets",
+    "profile",
+    "mydata",
+    "forget",
+    "language",
+    "cancel",
+    "help",
+)
 OPERATOR_COMMANDS = (
     "queue",
     "mine",
@@ -40,6 +50,8 @@ COMMAND_LABELS: Final[Mapping[str, str]] = {
     "new": N_("command.new"),
     "mytickets": N_("command.mytickets"),
     "profile": N_("command.profile"),
+    "mydata": N_("command.mydata"),
+    "forget": N_("command.forget"),
     "language": N_("command.language"),
     "cancel": N_("command.cancel"),
     "help": N_("command.help"),

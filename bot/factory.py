@@ -303,6 +303,9 @@ async def build_app(
         auto_close_days=settings.auto_close_working_days,
         outbox_keep=timedelta(days=settings.outbox_keep_days),
         inbox_keep=timedelta(days=settings.inbox_keep_days),
+        data_retention=(
+            timedelta(days=settings.data_retention_days) if settings.data_retention_days else None
+        ),
         on_queued=worker.wake,
     )
     storage, isolation = make_fsm(settings, sessions)

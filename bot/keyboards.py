@@ -14,6 +14,7 @@ from bot.callbacks import (
     ClientTicketCb,
     DraftCb,
     FeedbackCb,
+    ForgetCb,
     HeldCb,
     KindCb,
     LangCb,
@@ -98,6 +99,14 @@ def confirm() -> InlineKeyboardMarkup:
     kb.button(text=_("button.confirm"), callback_data=DraftCb(action="confirm"))
     kb.button(text=_("button.edit"), callback_data=DraftCb(action="edit"))
     kb.button(text=_("button.cancel"), callback_data=DraftCb(action="cancel"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def forget_confirm() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("privacy.forget_yes"), callback_data=ForgetCb(answer="yes"))
+    kb.button(text=_("privacy.forget_no"), callback_data=ForgetCb(answer="no"))
     kb.adjust(1)
     return kb.as_markup()
 

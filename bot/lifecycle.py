@@ -83,6 +83,9 @@ class EventKind(StrEnum):
     GUARD_CANCELLED = "guard_cancelled"  # dropped, by whom
     GUARD_FIXED = "guard_fixed"  # the author edited it until it passed, and it went
     MACRO_USED = "macro_used"  # a saved answer sent to the client, by name and language
+    WITHDRAWN = "withdrawn"  # closed because the client erased their data (/forget)
+    CLIENT_FORGOTTEN = "client_forgotten"  # the request's personal data erased (/forget)
+    DATA_EXPIRED = "data_expired"  # the request's personal data removed after the retention
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,12 @@ class Close(Command):
 
 
 @dataclass(frozen=True)
+class Withdraw(Command):
+    """The client asked the desk to erase their data (/forget): an open request is closed as
+    withdrawn, whatever its state; a closed one stays closed."""
+
+
+@dataclass(frozen=True)
 class Rate(Command):
     stars: int
 
@@ -215,7 +224,7 @@ class Refusal:
 Outcome = Decision | Refusal
 
 OPERATOR_COMMANDS = (Claim, Release, Assign, SetPriority, Wait, Resume, Answer, Resolve, Ban)
-CLIENT_COMMANDS = (ClientWrites, Close, Rate, Comment)
+CLIENT_COMMANDS = (ClientWrites, Close, Rate, Comment, Withdraw)
 
 
 def register(priority: Priority, actor: Actor, now: datetime) -> Decision:
@@ -412,6 +421,14 @@ def _close(step: _Step) -> Outcome:
     return step.done()
 
 
+def _withdraw(step: _Step) -> Outcome:
+    if step.state.status == Status.CLOSED:
+        return step.refuse(Reason.NOT_ALLOWED)
+    step.change(status=Status.CLOSED)
+    step.emit(EventKind.WITHDRAWN)
+    return step.done()
+
+
 def _rate(step: _Step) -> Outcome:
     assert isinstance(step.command, Rate)
     if step.state.status not in (Status.RESOLVED, Status.CLOSED):
@@ -451,6 +468,7 @@ _HANDLERS = {
     Resolve: _resolve,
     Reopen: _reopen,
     Close: _close,
+    Withdraw: _withdraw,
     Rate: _rate,
     Comment: _comment,
     Ban: _ban,

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # set), in polling mode only when WEB_PORT is set.
     web_host: str = "127.0.0.1"
     web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The personal data of requests closed this many days ago is removed by the daily
+    # housekeeping (bot.services.privacy); unset, it is kept.
+    data_retention_days: int | None = Field(default=None, ge=1)
     # At start the bot checks its rights in Telegram (as `python -m bot check` does) and says
     # what is missing in its log and in the operator group.
     setup_check: bool = True

@@ -14,6 +14,7 @@ from handlers.client import (
     common,
     identify,
     messages,
+    privacy,
     profile,
     reachability,
     requests,
@@ -60,7 +61,17 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
     clients.message.filter(F.chat.type == "private")
     clients.edited_message.filter(F.chat.type == "private")
     clients.callback_query.filter(F.message.chat.type == "private")
-    for module in (reachability, banned, common, profile, tickets, requests, identify, messages):
+    for module in (
+        reachability,
+        banned,
+        common,
+        profile,
+        privacy,
+        tickets,
+        requests,
+        identify,
+        messages,
+    ):
         _attach(clients, module.router)
 
     # First of all: /chatid in any group, and the bot added to a group.

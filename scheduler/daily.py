@@ -21,7 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.services.desk import Desk
 from scheduler.digest import DigestParams, next_digest_at, run_digest
-from scheduler.housekeeping import close_quiet_requests, prune_inbox, prune_outbox
+from scheduler.housekeeping import (
+    close_quiet_requests,
+    expire_personal_data,
+    prune_inbox,
+    prune_outbox,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,7 @@ class DailyJobs:
         auto_close_days: int = 3,
         outbox_keep: timedelta = timedelta(days=30),
         inbox_keep: timedelta = timedelta(days=2),
+        data_retention: timedelta | None = None,
         on_queued: Callable[[], None] = lambda: None,
     ) -> None:
         self.apscheduler = apscheduler
@@ -52,6 +58,7 @@ class DailyJobs:
         self.auto_close_days = auto_close_days
         self.outbox_keep = outbox_keep
         self.inbox_keep = inbox_keep
+        self.data_retention = data_retention
         self.on_queued = on_queued
         self.digest_at: datetime | None = None  # the desk-clock moment the digest job waits for
         self._running = 0
@@ -123,6 +130,8 @@ class DailyJobs:
             closed = await close_quiet_requests(self.sessions, self.desk, now, self.auto_close_days)
             await prune_outbox(self.sessions, now, self.outbox_keep)
             await prune_inbox(self.sessions, now, self.inbox_keep)
+            if self.data_retention is not None:
+                await expire_personal_data(self.sessions, self.desk, now, self.data_retention)
         except Exception:
             log.exception("housekeeping failed; it runs again within the hour")
             return

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.lifecycle import SYSTEM, Close, Decision
 from bot.services.desk import Desk
+from bot.services.privacy import expire_closed
 from bot.services.tickets import TicketService
 from bot.vocabulary import Status
 from storage.inbox import InboxRepo
@@ -78,6 +79,17 @@ async def prune_inbox(
     total = await _in_batches(sessions, lambda s: InboxRepo(s).prune(now - keep))
     if total:
         log.info("%d handled updates older than %s pruned from the inbox", total, keep)
+    return total
+
+
+async def expire_personal_data(
+    sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime, keep: timedelta
+) -> int:
+    """DATA_RETENTION_DAYS: remove the personal data of requests closed more than `keep` ago
+    (bot.services.privacy); returns how many requests. Counts only are logged."""
+    total = await _in_batches(sessions, lambda s: expire_closed(s, desk, now, keep))
+    if total:
+        log.info("personal data of %d requests closed over %s ago removed", total, keep)
     return total
 
 

@@ -169,6 +169,9 @@ class TicketService:
             return True
         elif kind == EventKind.CLOSED:
             ticket.closed_at = now
+        elif kind == EventKind.WITHDRAWN:
+            deadlines.end_pause(ticket, now)
+            ticket.closed_at = ticket.last_activity_at = now
         elif kind in (EventKind.BANNED, EventKind.UNBANNED):
             self._ban(ticket, kind == EventKind.BANNED)
         elif kind == EventKind.RATED:

@@ -315,7 +315,19 @@ async def test_commands_are_registered_in_both_languages(harness: Harness) -> No
     assert ru["new"] == "Новое обращение"
     assert uz["new"] == "Yangi murojaat"
     assert (
-        set(ru) == set(uz) == {"start", "new", "mytickets", "profile", "language", "cancel", "help"}
+        set(ru)
+        == set(uz)
+        == {
+            "start",
+            "new",
+            "mytickets",
+            "profile",
+            "mydata",
+            "forget",
+            "language",
+            "cancel",
+            "help",
+        }
     )
 
 

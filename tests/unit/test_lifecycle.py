@@ -37,6 +37,7 @@ from bot.lifecycle import (
     SetPriority,
     TicketState,
     Wait,
+    Withdraw,
     decide,
     register,
     valid,
@@ -89,6 +90,7 @@ CLOSE = Close(CLIENT)
 CLOSE_BY_SYSTEM = Close(SYSTEM)
 RATE = Rate(CLIENT, 5)
 COMMENT = Comment(CLIENT)
+WITHDRAW = Withdraw(CLIENT)
 BAN = Ban(ANNA, True)
 UNBAN = Ban(ANNA, False)
 
@@ -141,6 +143,11 @@ TABLE = [
     Row("new-reopen", NEW, REOPEN, NOT_ALLOWED),
     Row("new-reopen-by-client", NEW, REOPEN_BY_CLIENT, NOT_ALLOWED),
     Row("new-close", NEW, CLOSE, NOT_ALLOWED),
+    Row("new-withdraw", NEW, WITHDRAW, Goes(Status.CLOSED, None, (E.WITHDRAWN,))),
+    Row("working-withdraw", WORKING_MINE, WITHDRAW, Goes(Status.CLOSED, ANNA_ID, (E.WITHDRAWN,))),
+    Row("waiting-withdraw", WAITING_MINE, WITHDRAW, Goes(Status.CLOSED, ANNA_ID, (E.WITHDRAWN,))),
+    Row("resolved-withdraw", RESOLVED_MINE, WITHDRAW, Goes(Status.CLOSED, ANNA_ID, (E.WITHDRAWN,))),
+    Row("withdraw-by-operator", WORKING_MINE, Withdraw(ANNA), NOT_PERMITTED),
     Row("new-close-by-system", NEW, CLOSE_BY_SYSTEM, NOT_ALLOWED),
     Row("new-rate", NEW, RATE, NOT_ALLOWED),
     Row("new-comment", NEW, COMMENT, NOT_ALLOWED),
@@ -456,6 +463,7 @@ TABLE = [
     Row("closed-rate", CLOSED, RATE, Goes(Status.CLOSED, ANNA_ID, (E.RATED,))),
     Row("closed-comment-unrated", CLOSED, COMMENT, NOT_ALLOWED),
     Row("closed-ban", CLOSED, BAN, Goes(Status.CLOSED, ANNA_ID, (E.BANNED,))),
+    Row("closed-withdraw", CLOSED, WITHDRAW, NOT_ALLOWED),
     Row("closed-unban", CLOSED, UNBAN, Goes(Status.CLOSED, ANNA_ID, ())),
     # ---- CLOSED and rated
     Row("closed-rated-rate-again", CLOSED_RATED, RATE, Goes(Status.CLOSED, ANNA_ID, (E.RATED,))),
@@ -538,6 +546,7 @@ COMMAND_CLASSES = (
     Rate,
     Comment,
     Ban,
+    Withdraw,
 )
 
 
@@ -807,6 +816,7 @@ COMMANDS = st.one_of(
     st.builds(Rate, BY_CLIENT, st.integers(min_value=-2, max_value=7)),
     st.builds(Comment, BY_CLIENT),
     st.builds(Ban, BY_OPERATOR, st.booleans()),
+    st.builds(Withdraw, BY_CLIENT),
 )
 # A length drawn first: st.lists alone averages about five commands.
 SEQUENCES = st.integers(min_value=0, max_value=40).flatmap(
