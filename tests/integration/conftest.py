@@ -202,6 +202,20 @@ NewTicket = Callable[..., Awaitable[Ticket]]
 @pytest.fixture
 def new_ticket(sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime) -> NewTicket:
     """Commit an identified client and a new, unassigned request of theirs; return the ticket."""
+    return ticket_maker(sessions, desk, now)
+
+
+@pytest.fixture
+def new_ticket_on(
+    desk: Desk, now: datetime
+) -> Callable[[async_sessionmaker[AsyncSession]], NewTicket]:
+    """new_ticket on a database of the test's own choosing."""
+    return lambda sessions: ticket_maker(sessions, desk, now)
+
+
+def ticket_maker(
+    sessions: async_sessionmaker[AsyncSession], desk: Desk, now: datetime
+) -> NewTicket:
     numbers = itertools.count(1001)
 
     async def make(telegram_id: int = 700_000_001, topic: str = "marking_codes") -> Ticket:
