@@ -5,7 +5,8 @@ Erasing keeps the requests for statistics (numbers, kinds, topics, statuses, pri
 targets, timestamps, the audit log's kinds) and removes what identifies or was written by the
 client: the profile (name, company, INN/STIR or PINFL, phone, e-mail, Telegram name), the
 identity snapshot on each request, every message text and file of the request in both
-directions (an answer quotes the client as often as not), the contact and the rating comment,
+directions (an answer quotes the client as often as not) and of answers the quality guard held,
+the contact and the rating comment,
 the raw updates of that chat kept in the inbox, and what the outbox still holds for the chat.
 Open requests are closed first, through the life cycle (`Withdraw`), and the operators are
 told which requests were erased. Messages already delivered in Telegram cannot be taken back."""
@@ -23,7 +24,14 @@ from bot.lifecycle import SYSTEM, Actor, EventKind, Withdraw
 from bot.services.desk import Desk
 from bot.services.tickets import TicketService
 from bot.vocabulary import OPEN_STATUSES, Direction, InboxStatus, OutboxStatus, Purpose, Status
-from storage.models import Client, InboxUpdate, OutboxItem, Ticket, TicketMessage
+from storage.models import (
+    Client,
+    HeldAnswer,
+    InboxUpdate,
+    OutboxItem,
+    Ticket,
+    TicketMessage,
+)
 
 REQUESTS_SHOWN = 20
 
@@ -151,6 +159,11 @@ async def anonymise(
         update(TicketMessage)
         .where(TicketMessage.ticket_id.in_(ids))
         .values(text=None, file_id=None, file_name=None, author_name="")
+    )
+    await session.execute(
+        update(HeldAnswer)
+        .where(HeldAnswer.ticket_id.in_(ids))
+        .values(text=None, file_id=None, file_name=None)
     )
     for ticket in tickets:
         ticket.client_name = ticket.client_company = ticket.client_tax_id = ""
