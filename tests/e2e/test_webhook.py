@@ -219,3 +219,41 @@ async def test_in_polling_mode_the_web_server_runs_when_web_port_is_set(
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"http://127.0.0.1:{port}/no-such-page")
+
+
+async def test_set_webhook_is_tried_again_when_telegram_fails(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.fail("setWebhook", status=500, times=2)
+    h = Harness(
+        standin,
+        tmp_path,
+        WORKING_MOMENT,
+        bot_mode="webhook",
+        webhook_url=URL,
+        webhook_secret=SECRET,
+        web_port=free_port(),
+    )
+    await h.start()
+    try:
+        await standin.wait_for(lambda: standin.settings["webhook"] == URL, timeout=15)
+        assert [c.status for c in standin.calls_of("setWebhook")] == [500, 500, 200]
+        client = Person(h, 1001, "Иван")
+        await client.say("/start")
+        assert any("Здравствуйте" in t for t in client.texts())
+    finally:
+        await h.stop()
+
+
+async def test_polling_starts_though_the_webhook_check_fails(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    standin.fail("getWebhookInfo", status=500)
+    h = Harness(standin, tmp_path, WORKING_MOMENT)
+    await h.start()
+    try:
+        client = Person(h, 1001, "Иван")
+        await client.say("/start")
+        assert any("Здравствуйте" in t for t in client.texts())
+    finally:
+        await h.stop()

@@ -22,6 +22,7 @@ from bot.vocabulary import InboxStatus
 from storage.inbox import InboxRepo, Received
 from storage.leases import LeaseRepo
 from storage.models import InboxUpdate, Lease
+from tests.unit.test_inbox import message
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -62,21 +63,6 @@ class Desk:
                     desk.running.discard(key)
 
         return cast(Dispatcher, One())
-
-
-def message(update_id: int, chat_id: int) -> Update:
-    return Update.model_validate(
-        {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 0,
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "A"},
-                "text": str(update_id),
-            },
-        }
-    )
 
 
 def process(sessions: Sessions, desk: Desk, name: str, clock: ShiftedClock) -> Inbox:

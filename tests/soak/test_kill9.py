@@ -273,6 +273,17 @@ class SoakClient:
             self.follow_ups.append(text)
 
 
+def each_update_and_request_once(
+    standin: Recording, rows: Any, tickets: Any, clients: list[SoakClient]
+) -> None:
+    """Every update the stand-in produced stored and handled exactly once; every request a
+    client confirmed exists once, with the number its acknowledgement gave."""
+    statuses = Counter(status for _id, status in rows)
+    assert statuses == {InboxStatus.HANDLED: len(standin.produced)}, statuses
+    assert sorted(update_id for update_id, _s in rows) == sorted(standin.produced)
+    assert sorted(tickets) == sorted((c.id, c.number) for c in clients)
+
+
 def excess(texts: Counter[Any], expected: Callable[[Any], int]) -> int:
     return sum(max(0, count - expected(key)) for key, count in texts.items())
 
@@ -427,12 +438,7 @@ async def soak(database_url: str, tmp_path: Path) -> dict[str, Any]:
         await engine.dispose()
         await standin.stop()
 
-    # Every update handled exactly once.
-    statuses = Counter(status for _id, status in rows)
-    assert statuses == {InboxStatus.HANDLED: len(standin.produced)}, statuses
-    assert sorted(update_id for update_id, _s in rows) == sorted(standin.produced)
-    # Every confirmed request once, with its acknowledged number.
-    assert sorted(tickets) == sorted((c.id, c.number) for c in clients)
+    each_update_and_request_once(standin, rows, tickets, clients)
     # Every client message and operator answer stored once.
     stored_texts = Counter(text for _d, text in messages)
     follow_ups = [text for c in clients for text in c.follow_ups]

@@ -31,7 +31,7 @@ from typing import IO, Any
 import pytest
 from sqlalchemy import select
 
-from bot.vocabulary import InboxStatus, OutboxStatus
+from bot.vocabulary import OutboxStatus
 from standin import StandIn
 from standin.local import free_port
 from storage.db import create_engine, create_session_factory
@@ -46,6 +46,7 @@ from tests.soak.test_kill9 import (
     SoakClient,
     _saying,
     client_duplicates,
+    each_update_and_request_once,
 )
 
 SEED = int(os.environ.get("TWO_SEED", "20261124"))
@@ -195,12 +196,7 @@ async def two_processes(database_url: str, tmp_path: Path) -> dict[str, Any]:
         await engine.dispose()
         await standin.stop()
 
-    # Every update stored once and handled once.
-    statuses = Counter(status for _id, status in rows)
-    assert statuses == {InboxStatus.HANDLED: len(standin.produced)}, statuses
-    assert sorted(update_id for update_id, _s in rows) == sorted(standin.produced)
-    # Every confirmed request once.
-    assert sorted(tickets) == sorted((c.id, c.number) for c in clients)
+    each_update_and_request_once(standin, rows, tickets, clients)
     # Nothing doubled but what the killed process had in flight (one per chat at most).
     per_chat = {c.id: client_duplicates(c.posted) for c in clients}
     assert max(per_chat.values()) <= 1, per_chat
