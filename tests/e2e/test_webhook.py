@@ -34,18 +34,29 @@ URL = "https://desk.example.uz/telegram/webhook"
 SECRET = "s3cret-Token_for-tests"
 
 
-@pytest.fixture
-async def hooked(standin: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
-    port = free_port()
-    h = Harness(
+def webhook_harness(standin: StandIn, tmp_path: Path) -> Harness:
+    """The real bot in webhook mode on a free port; the stand-in posts to it."""
+    return Harness(
         standin,
         tmp_path,
         WORKING_MOMENT,
         bot_mode="webhook",
         webhook_url=URL,
         webhook_secret=SECRET,
-        web_port=port,
+        web_port=free_port(),
     )
+
+
+async def greeted(h: Harness) -> bool:
+    """A client's /start is answered with the greeting."""
+    client = Person(h, 1001, "Иван")
+    await client.say("/start")
+    return any("Здравствуйте" in t for t in client.texts())
+
+
+@pytest.fixture
+async def hooked(standin: StandIn, tmp_path: Path) -> AsyncIterator[Harness]:
+    h = webhook_harness(standin, tmp_path)
     await h.start()
     yield h
     await h.stop()
@@ -194,9 +205,7 @@ async def test_a_polling_bot_deletes_a_webhook_left_behind(
     try:
         assert standin.calls_of("deleteWebhook")
         assert not standin.calls_of("deleteWebhook")[-1].params.get("drop_pending_updates")
-        client = Person(h, 1001, "Иван")
-        await client.say("/start")
-        assert any("Здравствуйте" in t for t in client.texts())
+        assert await greeted(h)
     finally:
         await h.stop()
 
@@ -225,22 +234,12 @@ async def test_set_webhook_is_tried_again_when_telegram_fails(
     standin: StandIn, tmp_path: Path
 ) -> None:
     standin.fail("setWebhook", status=500, times=2)
-    h = Harness(
-        standin,
-        tmp_path,
-        WORKING_MOMENT,
-        bot_mode="webhook",
-        webhook_url=URL,
-        webhook_secret=SECRET,
-        web_port=free_port(),
-    )
+    h = webhook_harness(standin, tmp_path)
     await h.start()
     try:
         await standin.wait_for(lambda: standin.settings["webhook"] == URL, timeout=15)
         assert [c.status for c in standin.calls_of("setWebhook")] == [500, 500, 200]
-        client = Person(h, 1001, "Иван")
-        await client.say("/start")
-        assert any("Здравствуйте" in t for t in client.texts())
+        assert await greeted(h)
     finally:
         await h.stop()
 
@@ -252,8 +251,6 @@ async def test_polling_starts_though_the_webhook_check_fails(
     h = Harness(standin, tmp_path, WORKING_MOMENT)
     await h.start()
     try:
-        client = Person(h, 1001, "Иван")
-        await client.say("/start")
-        assert any("Здравствуйте" in t for t in client.texts())
+        assert await greeted(h)
     finally:
         await h.stop()
