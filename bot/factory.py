@@ -47,6 +47,7 @@ from scheduler.daily import DailyJobs
 from scheduler.delivery import DeliveryWorker
 from scheduler.digest import DigestParams
 from scheduler.jobs import DeskScheduler
+from scheduler.leases import JobLeases
 from scheduler.liveness import Liveness
 from scheduler.pacing import Limits
 from storage.db import create_engine, create_session_factory, upgrade
@@ -291,8 +292,16 @@ async def build_app(
         max_attempts=settings.outbox_max_attempts,
         max_age=timedelta(hours=settings.outbox_max_age_hours),
     )
+    # The scheduled jobs' leases are held under this process's id (freed when it dies).
+    job_leases = JobLeases(sessions, holder=worker.worker_id)
+    worker.leases = job_leases
     jobs = DeskScheduler(
-        sessions, desk, clock, managers=manager_chats(settings), on_queued=worker.wake
+        sessions,
+        desk,
+        clock,
+        managers=manager_chats(settings),
+        on_queued=worker.wake,
+        leases=job_leases,
     )
     daily = DailyJobs(
         jobs.apscheduler,
@@ -307,6 +316,7 @@ async def build_app(
             timedelta(days=settings.data_retention_days) if settings.data_retention_days else None
         ),
         on_queued=worker.wake,
+        leases=job_leases,
     )
     storage, isolation = make_fsm(settings, sessions)
     dispatcher = Dispatcher(

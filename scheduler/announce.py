@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.announce_text import NewRequest, announcement, in_order
 from bot.services.desk import Desk
 from bot.vocabulary import OutboxStatus, Purpose
+from scheduler.leases import ANNOUNCE, PASS_LEASE, JobLeases
 from storage.models import OutboxItem, Ticket
 
 # A message's worth: this many waiting requests are announced without waiting for the batch.
@@ -33,6 +34,12 @@ class Announced:
     ticket_ids: Sequence[int]
     at: datetime
     messages: list[SendMessage]
+    leases: JobLeases | None = None
+
+    async def done(self) -> None:
+        """Sent (or undone): another process may announce what comes next."""
+        if self.leases is not None:
+            await self.leases.release(ANNOUNCE)
 
     async def undo(self) -> None:
         """The announcement did not go out: the requests may be announced again."""
@@ -53,9 +60,11 @@ async def announce_waiting(
     *,
     backlog_limit: int,
     every: timedelta,
+    leases: JobLeases | None = None,
 ) -> Announced | None:
     """Claim the requests to announce now and build the messages, or None when the queue
-    moves fast enough or the waiting requests can wait for the next batch."""
+    moves fast enough or the waiting requests can wait for the next batch. With `leases`, one
+    process announces at a time (`job:announce`, held until `Announced.done`)."""
     async with sessions() as session:
         backlog = await session.scalar(
             select(func.count(OutboxItem.id)).where(
@@ -73,6 +82,8 @@ async def announce_waiting(
         chosen = in_order([_new_request(t) for t in waiting])[:MANY]
         numbers = {r.number for r in chosen}
         ids = [t.id for t in waiting if t.number in numbers]
+        if leases is not None and not await leases.take(ANNOUNCE, PASS_LEASE, session=session):
+            return None  # another process is announcing; what it leaves is named next round
         claimed = await session.scalars(
             update(Ticket)
             .where(Ticket.id.in_(ids), Ticket.announced_at.is_(None))
@@ -82,11 +93,13 @@ async def announce_waiting(
         taken = set(claimed.all())
         await session.commit()
     if not taken:
+        if leases is not None:
+            await leases.release(ANNOUNCE)
         return None
     lang = desk.renderer.desk_language
     texts = announcement(desk.renderer, lang, [r for r in chosen if r.number in taken])
     messages = [SendMessage(chat_id=chat_id, text=text, parse_mode="HTML") for text in texts]
-    return Announced(sessions, ids, now, messages)
+    return Announced(sessions, ids, now, messages, leases)
 
 
 async def _waiting(session: AsyncSession, chat_id: int) -> list[Ticket]:

@@ -5,7 +5,11 @@ closes itself, delivered outbox rows are pruned).
 The digest wakes the scheduler at its own moment, not on a scan: a date job armed for the next
 digest moment of the desk's clock, armed again after each run and after a jump of the clock;
 a sweep every minute asks for it too, as a safety net. Sending is once per day
-whatever runs it (the digests table decides), so a restart at 09:00 or two processes send one."""
+whatever runs it (the digests table decides), so a restart at 09:00 or two processes send one.
+
+Several processes on one database (scheduler.leases): a digest pass runs in one process at a
+time (`job:digest`), and the housekeeping in one process an hour (`job:housekeeping`, kept for
+the hour by the process that ran it)."""
 
 from __future__ import annotations
 
@@ -27,12 +31,16 @@ from scheduler.housekeeping import (
     prune_inbox,
     prune_outbox,
 )
+from scheduler.leases import DIGEST, HOUSEKEEPING, JobLeases
 
 log = logging.getLogger(__name__)
 
 DIGEST_JOB, DIGEST_SWEEP, HOUSEKEEPING_JOB = "digest-next", "digest-sweep", "housekeeping"
 DIGEST_SWEEP_EVERY = timedelta(minutes=1)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
+# The housekeeping's lease outlives its period a little, so its holder renews it at its next
+# run and no other process runs it in between.
+HOUSEKEEPING_LEASE = HOUSEKEEPING_EVERY + timedelta(minutes=5)
 
 
 class DailyJobs:
@@ -49,9 +57,11 @@ class DailyJobs:
         inbox_keep: timedelta = timedelta(days=2),
         data_retention: timedelta | None = None,
         on_queued: Callable[[], None] = lambda: None,
+        leases: JobLeases | None = None,
     ) -> None:
         self.apscheduler = apscheduler
         self.sessions = sessions
+        self.leases = leases or JobLeases(sessions)
         self.desk = desk
         self.clock = clock
         self.digest_params = digest
@@ -113,7 +123,9 @@ class DailyJobs:
         sent = False
         self._running += 1
         try:
-            sent = await run_digest(self.sessions, self.desk, self.digest_params, now)
+            async with self.leases.pass_of(DIGEST) as ours:
+                if ours:
+                    sent = await run_digest(self.sessions, self.desk, self.digest_params, now)
         except Exception:
             log.exception("the digest failed; it is tried again at its next moment")
         finally:
@@ -123,10 +135,13 @@ class DailyJobs:
         self._arm_digest(next_digest_at(now, self.desk, self.digest_params))
         return sent
 
-    async def housekeeping(self) -> None:
+    async def housekeeping(self) -> bool:
+        """The hourly housekeeping, by one process an hour; False if another has it."""
         now = self.clock.now()
         self._running += 1
         try:
+            if not await self.leases.take(HOUSEKEEPING, HOUSEKEEPING_LEASE):
+                return False
             closed = await close_quiet_requests(self.sessions, self.desk, now, self.auto_close_days)
             await prune_outbox(self.sessions, now, self.outbox_keep)
             await prune_inbox(self.sessions, now, self.inbox_keep)
@@ -134,8 +149,9 @@ class DailyJobs:
                 await expire_personal_data(self.sessions, self.desk, now, self.data_retention)
         except Exception:
             log.exception("housekeeping failed; it runs again within the hour")
-            return
+            return False
         finally:
             self._running -= 1
         if closed:
             self.on_queued()
+        return True

@@ -49,6 +49,7 @@ from scheduler.gateway import (
     Sent,
     TopicGone,
 )
+from scheduler.leases import JobLeases
 from scheduler.pacing import Limits, Pacer
 from storage.models import DeskMessage, OutboxItem, Ticket, TicketMessage
 from storage.outbox import OutboxRepo
@@ -115,6 +116,8 @@ class DeliveryWorker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
     metrics: DeskMetrics | None = None
+    # Which process announces a backed-up group's requests (scheduler.leases); this worker's.
+    leases: JobLeases | None = None
     _gateway: Gateway = field(init=False)
     _forum: tuple[bool, float] | None = None  # (is a forum, when asked): the group's shape
     _stopped: bool = False
@@ -122,6 +125,8 @@ class DeliveryWorker:
     def __post_init__(self) -> None:
         self._pacer = Pacer(self.limits)
         self._gateway = Gateway(self.bot)
+        if self.leases is None:
+            self.leases = JobLeases(self.sessions, holder=self.worker_id)
 
     def wake(self) -> None:
         """Called after a commit that queued something, so it goes out at once."""
@@ -199,19 +204,23 @@ class DeliveryWorker:
             self.clock.now(),
             backlog_limit=int(rate * self.announce_after.total_seconds()),
             every=self.announce_every,
+            leases=self.leases,
         )
         if announced is None:
             return False
-        sent_all = True
-        for method in announced.messages:
-            self._pacer.take(chat_id, self.monotonic())
-            outcome = await self._gateway.call(method)
-            if not isinstance(outcome, Sent):
-                log.warning("an announcement of new requests failed: %s", outcome)
-                sent_all = False
-                break
-        if not sent_all:  # their cards still come; the next round may announce them again
-            await announced.undo()
+        try:
+            sent_all = True
+            for method in announced.messages:
+                self._pacer.take(chat_id, self.monotonic())
+                outcome = await self._gateway.call(method)
+                if not isinstance(outcome, Sent):
+                    log.warning("an announcement of new requests failed: %s", outcome)
+                    sent_all = False
+                    break
+            if not sent_all:  # their cards still come; the next round may announce them again
+                await announced.undo()
+        finally:
+            await announced.done()
         return True
 
     # ---- one attempt

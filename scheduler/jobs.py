@@ -6,6 +6,9 @@ pending alert and moved whenever a plan changes (the update middleware calls `pl
 commit that planned an alert; every pass re-arms it from the database), and a sweep every minute
 is the safety net. At start the date job is armed for the moment itself, so whatever fell due
 while the bot was down is alerted at once (and once: the claim in the database decides).
+With several processes on one database, one pass runs at a time among them: the pass takes the
+lease `job:sla-alerts` (scheduler.leases), and a process that does not get it looks again a
+second later.
 
 The clock is a parameter: a pass takes `now` from it. APScheduler counts real time, so a moment
 of the desk's clock is turned into a real delay when the job is armed; a clock that can jump
@@ -30,6 +33,7 @@ from bot.clock import Clock
 from bot.metrics import DeskMetrics
 from bot.services.desk import Desk
 from scheduler.alerts import run_alerts_once
+from scheduler.leases import SLA_ALERTS, JobLeases
 from storage.alerts import AlertRepo
 
 log = logging.getLogger(__name__)
@@ -51,8 +55,11 @@ class DeskScheduler:
         managers: Sequence[int] = (),
         on_queued: Callable[[], None] = lambda: None,
         sweep_every: timedelta = SWEEP_EVERY,
+        leases: JobLeases | None = None,
     ) -> None:
         self.sessions = sessions
+        # Several processes on one database: one pass at a time among them (scheduler.leases).
+        self.leases = leases or JobLeases(sessions)
         self.desk = desk
         self.clock = clock
         self.managers = tuple(managers)
@@ -160,9 +167,16 @@ class DeskScheduler:
         self._armed = None
         sent = 0
         try:
-            sent = await run_alerts_once(
-                self.sessions, self.desk, self.clock, managers=self.managers
-            )
+            async with self.leases.pass_of(SLA_ALERTS) as ours:
+                if not ours:
+                    # Another process is in a pass, which may have looked before this moment
+                    # came due: look again once it is done.
+                    if self._started:
+                        self._arm(self.clock.now() + AGAIN_AFTER)
+                    return 0
+                sent = await run_alerts_once(
+                    self.sessions, self.desk, self.clock, managers=self.managers
+                )
             async with self.sessions() as session:
                 earliest = await AlertRepo(session).earliest_pending()
         except Exception:

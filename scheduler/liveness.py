@@ -1,7 +1,8 @@
-"""Heartbeats: each bot process beats every few seconds; the outbox leases of a process that
-stopped beating (killed, its machine gone) are freed, so the living send its items within
-seconds instead of when the lease runs out. Real time, not the desk's clock: this is about
-processes, not deadlines (tests that move the desk's clock do not kill anyone)."""
+"""Heartbeats: each bot process beats every few seconds; the outbox items, chats and scheduled
+jobs leased by a process that stopped beating (killed, its machine gone) are freed, so the
+living take them over within seconds instead of when the lease runs out. A clean stop gives
+back what the process held. Real time, not the desk's clock: this is about processes, not
+deadlines (tests that move the desk's clock do not kill anyone)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from storage.leases import LeaseRepo
 from storage.outbox import OutboxRepo
 from storage.processes import ProcessRepo
 
@@ -52,6 +54,8 @@ class Liveness:
             await processes.forget_dead(now=now, stale=self.stale)
             alive = [*await processes.alive(now=now, stale=self.stale), self.process_id]
             freed = await OutboxRepo(session).release_dead(alive)
+            # Chats and scheduled jobs a dead process held are anyone's now.
+            await LeaseRepo(session).release_dead(alive)
             await session.commit()
         self.on_alive(len(set(alive)))
         if freed:
@@ -76,6 +80,7 @@ class Liveness:
                 await OutboxRepo(session).release_dead(
                     await ProcessRepo(session).alive(now=self.clock.now(), stale=self.stale)
                 )
+                await LeaseRepo(session).release_all(self.process_id)
                 await session.commit()
         except Exception:
             log.exception("could not sign off the process")

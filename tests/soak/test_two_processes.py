@@ -35,7 +35,7 @@ from bot.vocabulary import OutboxStatus
 from standin import StandIn
 from standin.local import free_port
 from storage.db import create_engine, create_session_factory
-from storage.models import Client, InboxUpdate, OutboxItem, Ticket
+from storage.models import Client, InboxUpdate, Lease, OutboxItem, Ticket
 from tests.soak.test_kill9 import (
     NUMBER,
     OPERATOR_IDS,
@@ -185,6 +185,8 @@ async def two_processes(database_url: str, tmp_path: Path) -> dict[str, Any]:
                     .order_by(OutboxItem.id)
                 )
             ).all()
+            # The stopped processes gave their leases back; the killed one's were freed.
+            leases_left = (await session.execute(select(Lease.name, Lease.holder))).all()
     finally:
         for bot in bots:
             bot.ensure_dead()
@@ -197,6 +199,7 @@ async def two_processes(database_url: str, tmp_path: Path) -> dict[str, Any]:
         await standin.stop()
 
     each_update_and_request_once(standin, rows, tickets, clients)
+    assert not leases_left, leases_left
     # Nothing doubled but what the killed process had in flight (one per chat at most).
     per_chat = {c.id: client_duplicates(c.posted) for c in clients}
     assert max(per_chat.values()) <= 1, per_chat
