@@ -29,7 +29,7 @@ from bot.guard import Guard
 from bot.i18n import LANGUAGES, DeskI18n
 from bot.inbox import Inbox, Poller
 from bot.metrics import DeskMetrics
-from bot.middlewares import InFlight, UpdateContextMiddleware
+from bot.middlewares import InFlight, UpdateContextMiddleware, UpdateSession
 from bot.render import Renderer
 from bot.services.desk import Desk
 from bot.services.desk_chat import load_operator_chat
@@ -322,6 +322,8 @@ async def build_app(
     dispatcher = Dispatcher(
         storage=storage,
         events_isolation=isolation,
+        # Registered below, after the update's session is opened (UpdateSession).
+        disable_fsm=True,
         desk=desk,
         i18n=i18n,
         clock=clock,
@@ -331,6 +333,9 @@ async def build_app(
     inflight = InFlight()
     # Registered first, so it is the outermost of the project's middlewares.
     dispatcher.update.outer_middleware(inflight)
+    dispatcher.update.outer_middleware(UpdateSession(sessions))
+    # aiogram's FSM middleware (its per-chat isolation too), as Dispatcher would have put it.
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(
         UpdateContextMiddleware(
             sessions,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,8 +99,7 @@ class UpdateContextMiddleware(BaseMiddleware):
         kept: dict[int, int],
     ) -> Any:
         inbox: InboxTicket | None = data.get("inbox")
-        async with self.sessions() as session:
-            data["session"] = session
+        async with self._session(data) as session:
             data["now"] = now
             data["tickets"] = tickets = TicketService(session, self.desk, now)
             locale = self.desk.renderer.desk_language
@@ -141,6 +141,17 @@ class UpdateContextMiddleware(BaseMiddleware):
         if tickets.planned is not None and self.planned is not None:
             self.planned(tickets.planned)
         return result
+
+    @asynccontextmanager
+    async def _session(self, data: dict[str, Any]) -> AsyncIterator[AsyncSession]:
+        """The update's session, opened by UpdateSession; one of its own without it."""
+        session: AsyncSession | None = data.get("session")
+        if session is not None:
+            yield session
+            return
+        async with self.sessions() as session:
+            data["session"] = session
+            yield session
 
     def _posted(self, user: User | None) -> Callable[[str], str]:
         renderer = self.desk.renderer
@@ -185,6 +196,23 @@ class UpdateContextMiddleware(BaseMiddleware):
         async with self.sessions() as session:
             await OutboxRepo(session).mark_sent_by(row, worker=self.owner, now=self.clock.now())
             await session.commit()
+
+
+class UpdateSession(BaseMiddleware):
+    """Outer middleware on updates, before aiogram's FSM middleware: opens the update's one
+    session and binds the FSM storage to it, so that the dialogue state aiogram reads before
+    the handlers (`raw_state`) is read in the update's transaction, once, and not in a session
+    of its own. UpdateContextMiddleware commits it; the session holds no connection after that
+    (what follows, the replies, never waits on the database in it)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessions() as session:
+            data["session"] = session
+            with bind_update_session(session):
+                return await handler(event, data)
 
 
 class InFlight(BaseMiddleware):

@@ -3,6 +3,9 @@ routers, once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
@@ -35,6 +38,30 @@ def _attach(parent: Router, child: Router) -> None:
         old.sub_routers.remove(child)
         child._parent_router = None
     parent.include_router(child)
+
+
+def _inline(check: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def inline(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    return inline
+
+
+def run_checks_inline(router: Router) -> None:
+    """aiogram runs a filter that is a plain function, a magic filter (`F.chat.type == ...`)
+    included, in a thread of the loop's default executor: a hop there and back (and a wake-up
+    of the loop) for every check of every update, several per update. The desk's plain filters
+    are attribute lookups and comparisons, so they run inline, as coroutines. Handlers are all
+    coroutines already (the desk's tests check it)."""
+    for observer in router.observers.values():
+        # The observer's own filters (`router.message.filter(...)`) sit on its `_handler`.
+        for handler in (observer._handler, *observer.handlers):
+            for check in handler.filters or ():
+                if not check.awaitable:
+                    check.callback = _inline(check.callback)
+                    check.awaitable = True
+    for sub in router.sub_routers:
+        run_checks_inline(sub)
 
 
 def in_operator_chat(event: Message | CallbackQuery, desk: Desk) -> bool:
@@ -97,4 +124,6 @@ def build_routers(operator_chat_id: int | None) -> list[Router]:
         routers.append(operators)
     top = Router(name="errors")
     _attach(top, errors.router)
+    for router in (*routers, top):
+        run_checks_inline(router)
     return [*routers, top]

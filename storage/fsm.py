@@ -2,10 +2,16 @@
 
 Inside an update the storage joins the update's own session: the dialogue state and the
 changes it goes with are committed together (and SQLite never sees two writers of one update
-waiting on each other). Outside an update each call is its own short transaction."""
+waiting on each other). Outside an update each call is its own short transaction.
+
+Within an update a key's row is read once: the session keeps it (its identity map holds
+unchanged rows only weakly, so without this every `get_state` and `get_data` of the update's
+filters and handlers read the row again), and a state and data set in one update are written
+by one UPDATE when the update commits. A rollback forgets what was kept."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -13,9 +19,19 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.models import FsmRecord
+
+# session.info key: the rows read or added in this update's session, by key (None: no row).
+_ROWS = "fsm_rows"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rows(session: Session, _previous: Any) -> None:
+    session.info.pop(_ROWS, None)
 
 _update_session: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session", default=None)
 
@@ -46,36 +62,51 @@ class SqlAlchemyStorage(BaseStorage):
         async with self._sessions() as session:
             yield session, True
 
-    async def _row(self, session: AsyncSession, key: StorageKey) -> FsmRecord:
+    async def _found(self, session: AsyncSession, owned: bool, name: str) -> FsmRecord | None:
+        """The key's row; read once per update session (kept in session.info)."""
+        if owned:
+            return await session.get(FsmRecord, name)
+        rows: dict[str, FsmRecord | None] = session.info.setdefault(_ROWS, {})
+        if name not in rows:
+            rows[name] = await session.get(FsmRecord, name)
+        return rows[name]
+
+    async def _row(self, session: AsyncSession, owned: bool, key: StorageKey) -> FsmRecord:
         name = self._keys.build(key)
-        row = await session.get(FsmRecord, name)
+        row = await self._found(session, owned, name)
         if row is None:
             row = FsmRecord(key=name, state=None, data={})
             session.add(row)
+            if not owned:
+                session.info.setdefault(_ROWS, {})[name] = row
         return row
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         async with self._session() as (session, owned):
-            row = await self._row(session, key)
+            row = await self._row(session, owned, key)
             row.state = value
-            await (session.commit() if owned else session.flush())
+            if owned:
+                await session.commit()
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._session() as (session, _owned):
-            row = await session.get(FsmRecord, self._keys.build(key))
+        async with self._session() as (session, owned):
+            row = await self._found(session, owned, self._keys.build(key))
             return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self._session() as (session, owned):
-            row = await self._row(session, key)
-            row.data = dict(data)
-            await (session.commit() if owned else session.flush())
+            row = await self._row(session, owned, key)
+            # A copy both ways (get_data too): the row's value is never shared with a caller,
+            # so an unchanged value is not written again.
+            row.data = copy.deepcopy(dict(data))
+            if owned:
+                await session.commit()
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session() as (session, _owned):
-            row = await session.get(FsmRecord, self._keys.build(key))
-            return dict(row.data) if row else {}
+        async with self._session() as (session, owned):
+            row = await self._found(session, owned, self._keys.build(key))
+            return copy.deepcopy(row.data) if row else {}
 
     async def close(self) -> None:
         return None
