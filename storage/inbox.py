@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,14 @@ from bot.vocabulary import InboxStatus
 from storage.models import InboxUpdate
 
 PENDING = InboxStatus.PENDING
+
+# Built once (its cache key too): it runs for every update.
+_MARK_HANDLED = (
+    update(InboxUpdate)
+    .where(InboxUpdate.update_id == bindparam("handled_id"), InboxUpdate.status == PENDING)
+    .values(status=InboxStatus.HANDLED, handled_at=bindparam("handled_now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 @dataclass(frozen=True)
@@ -103,9 +111,7 @@ class InboxRepo:
         """In the transaction of the update's effects: False if it was handled already (by
         another transaction, another process), and then those effects must not be kept."""
         done = await self.session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id == update_id, InboxUpdate.status == PENDING)
-            .values(status=InboxStatus.HANDLED, handled_at=now)
+            _MARK_HANDLED, {"handled_id": update_id, "handled_now": now}
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import OutboxStatus, Place, Purpose
@@ -18,6 +18,24 @@ from storage.models import OutboxItem
 
 PENDING = OutboxStatus.PENDING
 QUEUED = "outbox_queued"  # session.info key: this session added an outbox row
+
+# Built once (its cache key too): it runs for every reply the bot sends at once.
+_SENT_BY = (
+    update(OutboxItem)
+    .where(
+        OutboxItem.id == bindparam("sent_id"),
+        OutboxItem.status == PENDING,
+        OutboxItem.locked_by == bindparam("sent_by"),
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("sent_now"),
+        attempts=OutboxItem.attempts + 1,
+        locked_until=None,
+        locked_by=None,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 class OutboxRepo:
@@ -124,19 +142,7 @@ class OutboxRepo:
         """A reply the update's own process sent at once: sent, unless its lease was lost (the
         delivery worker took it, and records the outcome itself)."""
         done = await self.session.execute(
-            update(OutboxItem)
-            .where(
-                OutboxItem.id == item_id,
-                OutboxItem.status == PENDING,
-                OutboxItem.locked_by == worker,
-            )
-            .values(
-                status=OutboxStatus.SENT,
-                sent_at=now,
-                attempts=OutboxItem.attempts + 1,
-                locked_until=None,
-                locked_by=None,
-            )
+            _SENT_BY, {"sent_id": item_id, "sent_by": worker, "sent_now": now}
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
