@@ -33,6 +33,7 @@ _ROWS = "fsm_rows"
 def _forget_rows(session: Session, _previous: Any) -> None:
     session.info.pop(_ROWS, None)
 
+
 _update_session: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session", default=None)
 
 
