@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.i18n import DeskI18n, guess_language
 from bot.inbox import InboxTicket
+from bot.sent_marks import SentMarks
 from bot.services.desk import Desk
 from bot.services.outgoing import Outgoing
 from bot.services.tickets import TicketService
@@ -64,6 +65,8 @@ class UpdateContextMiddleware(BaseMiddleware):
         self.planned = planned
         # Whose lease the replies kept in the outbox carry: the delivery worker's (process) id.
         self.owner = owner
+        # Replies sent at once are marked sent together (bot.sent_marks).
+        self.sent = SentMarks(sessions, clock, owner)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -180,7 +183,7 @@ class UpdateContextMiddleware(BaseMiddleware):
 
     async def _speak(self, bot: Bot, held: Held, kept: dict[int, int], now: datetime) -> bool:
         """Say what was held; True if something was left for the delivery worker."""
-        later, left = await speak(bot, held, kept, self._sent)
+        later, left = await speak(bot, held, kept, self.sent)
         if not later and not left:
             return False
         async with self.sessions() as session:
@@ -191,11 +194,6 @@ class UpdateContextMiddleware(BaseMiddleware):
             await session.commit()
         log.info("%d replies could not be said at once and were queued", len(later) + len(left))
         return True
-
-    async def _sent(self, row: int) -> None:
-        async with self.sessions() as session:
-            await OutboxRepo(session).mark_sent_by(row, worker=self.owner, now=self.clock.now())
-            await session.commit()
 
 
 class UpdateSession(BaseMiddleware):

@@ -19,11 +19,11 @@ from storage.models import OutboxItem
 PENDING = OutboxStatus.PENDING
 QUEUED = "outbox_queued"  # session.info key: this session added an outbox row
 
-# Built once (its cache key too): it runs for every reply the bot sends at once.
+# Built once (its cache key too): it runs for the replies the bot sends at once.
 _SENT_BY = (
     update(OutboxItem)
     .where(
-        OutboxItem.id == bindparam("sent_id"),
+        OutboxItem.id.in_(bindparam("sent_ids", expanding=True)),
         OutboxItem.status == PENDING,
         OutboxItem.locked_by == bindparam("sent_by"),
     )
@@ -138,13 +138,15 @@ class OutboxRepo:
         )
         return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def mark_sent_by(self, item_id: int, *, worker: str, now: datetime) -> bool:
-        """A reply the update's own process sent at once: sent, unless its lease was lost (the
-        delivery worker took it, and records the outcome itself)."""
+    async def mark_sent_by(self, item_ids: Sequence[int], *, worker: str, now: datetime) -> int:
+        """Replies the updates' own process sent at once: sent, unless a lease was lost (the
+        delivery worker took the item, and records the outcome itself). Returns how many."""
+        if not item_ids:
+            return 0
         done = await self.session.execute(
-            _SENT_BY, {"sent_id": item_id, "sent_by": worker, "sent_now": now}
+            _SENT_BY, {"sent_ids": list(item_ids), "sent_by": worker, "sent_now": now}
         )
-        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+        return int(done.rowcount)  # type: ignore[attr-defined]
 
     async def release(self, item_ids: Sequence[int], *, worker: str) -> None:
         """Give leased items back to the queue (the delivery worker sends them)."""
