@@ -3,10 +3,12 @@
 `Inbox.receive` stores a batch of updates in a short transaction of its own; only when that
 has committed does the poller move the getUpdates offset past them (a webhook answers 200), so
 a crash never loses what Telegram handed over. Updates are then handled from memory: in order
-per chat, different chats in parallel, with at most `concurrency` in flight (sized to the
-database pool, so no load makes an update fail for want of a connection). The update's own
-transaction marks it handled (bot.middlewares); what a crash left pending is handled at the
-next start (`recover`), and an update id seen twice is handled once.
+per chat, different chats in parallel, with at most `concurrency` deciding at once (sized to
+the database pool, so no load makes an update fail for want of a connection). The update's own
+transaction marks it handled (bot.middlewares); its slot is given back as soon as that has
+committed, before its replies are said: Telegram's 50-150 ms per call never holds a slot (the
+chat's next update still waits until they are said). What a crash left pending is handled at
+the next start (`recover`), and an update id seen twice is handled once.
 
 Several processes (webhook mode behind a load balancer, one PostgreSQL database) share one inbox
 (`shared=True`): a process that stored an update takes the chat's lease (storage.leases) before
@@ -23,8 +25,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -88,6 +90,25 @@ class InboxTicket:
     handled: bool = False
     duplicate: bool = False
     error: BaseException | None = None
+    # The inbox's slot this update holds while it decides (None: not taken from a drain).
+    slots: asyncio.Semaphore | None = None
+    holding: bool = False
+
+    def release(self) -> None:
+        """Give the slot back (the update has committed; what is left holds no transaction)."""
+        if self.holding and self.slots is not None:
+            self.holding = False
+            self.slots.release()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """A slot again for database work after the release (replies queued when Telegram
+        failed), so that the pool stays enough for every slot."""
+        if self.slots is None or self.holding:
+            yield
+            return
+        async with self.slots:
+            yield
 
 
 @dataclass
@@ -283,8 +304,7 @@ class Inbox:
                     if not await self._lease(key, take=True):
                         return  # lost it (this process stalled): the holder goes on
                     renewed = loop.time()
-                async with self._slots:
-                    again = await self._handle(entry)
+                again = await self._handle_in_slot(entry)
                 if again:
                     await asyncio.sleep(self.retry_delay * 2 ** (entry.attempts - 1))
                     break  # read the chat's rows again, this one first
@@ -299,8 +319,7 @@ class Inbox:
         try:
             while queue:
                 entry = queue[0]
-                async with self._slots:
-                    again = await self._handle(entry)
+                again = await self._handle_in_slot(entry)
                 if again:
                     await asyncio.sleep(self.retry_delay * 2 ** (entry.attempts - 1))
                     continue
@@ -311,9 +330,19 @@ class Inbox:
             if not queue:
                 self._queues.pop(key, None)
 
-    async def _handle(self, entry: _Entry) -> bool:
+    async def _handle_in_slot(self, entry: _Entry) -> bool:
+        """Handle one update in a slot, which the update's middleware gives back once its
+        transaction has committed (or this does, when it is done)."""
+        await self._slots.acquire()
+        ticket = InboxTicket(entry.update_id, slots=self._slots, holding=True)
+        try:
+            return await self._handle(entry, ticket)
+        finally:
+            ticket.release()
+
+    async def _handle(self, entry: _Entry, ticket: InboxTicket | None = None) -> bool:
         """Handle one update; True if it is to be tried again."""
-        ticket = InboxTicket(entry.update_id)
+        ticket = ticket or InboxTicket(entry.update_id)
         began = time.perf_counter()
         kind = "unknown"
         try:

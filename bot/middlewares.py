@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,19 +19,21 @@ from bot.i18n import DeskI18n, guess_language
 from bot.inbox import InboxTicket
 from bot.sent_marks import SentMarks
 from bot.services.desk import Desk
-from bot.services.outgoing import Outgoing
+from bot.services.outgoing import Outgoing, load_method
 from bot.services.tickets import TicketService
 from bot.speech import Held, durable, holding, speak
-from bot.vocabulary import Purpose
+from bot.vocabulary import Place, Purpose
 from storage.clients import ClientRepo
 from storage.fsm import HeldStorage, bind_update_session, hold_writes
 from storage.inbox import InboxRepo
 from storage.models import OutboxItem
-from storage.outbox import QUEUED, OutboxRepo
+from storage.outbox import ADDED, OutboxRepo
 
 # How long a reply kept in the outbox stays this process's to send before the delivery worker
 # may take it (a process that died is noticed sooner: scheduler.delivery's liveness check).
 REPLY_LEASE = timedelta(seconds=30)
+# What an update queues for its own chat that is said at once after its replies.
+AT_ONCE = frozenset({Purpose.REGISTERED, Purpose.NOTICE})
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +84,14 @@ class UpdateContextMiddleware(BaseMiddleware):
         with holding(held), hold_writes() as fsm_writes:
             result = await self._decide(handler, event, data, user, chat, now, held, kept)
         inbox: InboxTicket | None = data.get("inbox")
-        if inbox is not None and inbox.duplicate:
-            return UNHANDLED
+        if inbox is not None:
+            if inbox.duplicate:
+                return UNHANDLED
+            # Committed: the inbox's slot goes to the next update while this one speaks.
+            inbox.release()
         if self.held_fsm is not None:
             await self.held_fsm.write_through(fsm_writes)
-        if await self._speak(data["bot"], held, kept, now) or held.queued:
+        if await self._speak(data["bot"], held, kept, now, inbox) or held.queued:
             self.wake()
         return result
 
@@ -138,7 +143,6 @@ class UpdateContextMiddleware(BaseMiddleware):
                         inbox.duplicate = True
                         return UNHANDLED
                     inbox.handled = True
-                held.queued = bool(session.info.get(QUEUED))
                 kept.update(await self._keep(session, held, now))
                 await session.commit()
         if tickets.planned is not None and self.planned is not None:
@@ -168,7 +172,11 @@ class UpdateContextMiddleware(BaseMiddleware):
     async def _keep(self, session: AsyncSession, held: Held, now: datetime) -> dict[int, int]:
         """Put each reply in the outbox, leased to this process, in the update's transaction:
         sent at once after the commit, and by the delivery worker if that fails or the
-        process dies first. Returns the rows by the reply's place among the held calls."""
+        process dies first. What the update queued for its own private chat (the request's
+        acknowledgement, a notice) is leased and said at once after the replies the same way,
+        instead of waiting for the delivery worker's turn. Returns the rows by their place
+        among the held calls; `held.queued` tells whether the delivery worker has work."""
+        queued: list[OutboxItem] = list(session.info.get(ADDED, ()))
         out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
         rows: dict[int, OutboxItem] = {}
         for index, method in enumerate(held.calls):
@@ -176,17 +184,45 @@ class UpdateContextMiddleware(BaseMiddleware):
                 item = out.queue(method, purpose=Purpose.REPLY)
                 item.locked_by, item.locked_until = self.owner, now + REPLY_LEASE
                 rows[index] = item
+        for item in queued:
+            if self._at_once(item, held, now):
+                item.locked_by, item.locked_until = self.owner, now + REPLY_LEASE
+                rows[len(held.calls)] = item
+                held.calls.append(load_method(item.method, item.payload))
+        taken = {id(item) for item in rows.values()}
+        held.queued = any(id(item) not in taken for item in queued)
         if not rows:
             return {}
         await session.flush()
         return {index: item.id for index, item in rows.items()}
 
-    async def _speak(self, bot: Bot, held: Held, kept: dict[int, int], now: datetime) -> bool:
+    @staticmethod
+    def _at_once(item: OutboxItem, held: Held, now: datetime) -> bool:
+        """Queued for the update's own private chat, due now, and nothing to record once sent
+        (what the delivery worker records of a relayed message, a card, a topic)."""
+        return (
+            held.chat_id is not None
+            and held.chat_id > 0
+            and item.chat_id == held.chat_id
+            and item.purpose in AT_ONCE
+            and item.place == Place.CHAT
+            and item.attachment is None
+            and item.not_before <= now
+        )
+
+    async def _speak(
+        self,
+        bot: Bot,
+        held: Held,
+        kept: dict[int, int],
+        now: datetime,
+        inbox: InboxTicket | None,
+    ) -> bool:
         """Say what was held; True if something was left for the delivery worker."""
         later, left = await speak(bot, held, kept, self.sent)
         if not later and not left:
             return False
-        async with self.sessions() as session:
+        async with inbox.slot() if inbox is not None else nullcontext(), self.sessions() as session:
             await OutboxRepo(session).release(left, worker=self.owner)
             out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
             for method in later:

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 12
 MAX_AGE = timedelta(hours=24)
+PARALLEL = 4
 FIRST_BACKOFF = 2.0  # seconds; doubled at every try
 MAX_BACKOFF = 3600.0
 # How long the answer "is the operator group a forum" is trusted (operators may switch it).
@@ -113,6 +114,9 @@ class DeliveryWorker:
     # `announce_after`, the waiting requests are named together, at most every `announce_every`.
     announce_after: timedelta = ANNOUNCE_AFTER
     announce_every: timedelta = ANNOUNCE_EVERY
+    # Private chats whose head items are sent at once (each uses one database connection at a
+    # time: keep INBOX_CONCURRENCY + this within the pool, storage.db).
+    parallel: int = PARALLEL
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _pacer: Pacer = field(init=False)
     metrics: DeskMetrics | None = None
@@ -155,27 +159,48 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(idle, pause or idle))
 
     async def drain(self) -> float:
-        """Send what may be sent now; return how long until the pacing lets more go."""
+        """Send what may be sent now; return how long until the pacing lets more go.
+
+        Each ready chat's head item goes out in a task of its own, up to `parallel` chats at
+        once: one chat's items still leave one at a time and in order, and Telegram's latency
+        is waited out for many chats together instead of chat after chat. A chat's turn is
+        taken from the pacing when its task starts, so the tasks together keep the limits."""
         next_pause = 0.0
         sent_any = True
         while sent_any and not self._stopped:
             sent_any = False
             async with self.sessions() as session:
                 chats = await OutboxRepo(session).ready_chats(self.clock.now())
+            turns: set[asyncio.Task[bool]] = set()
             for chat_id in chats:
                 wait = self._pacer.wait_time(chat_id, self.monotonic())
                 if wait > 0:
                     next_pause = wait if not next_pause else min(next_pause, wait)
                     continue
-                if chat_id == self.desk.operator_chat_id and await self._announce(chat_id):
-                    sent_any = True
+                if chat_id == self.desk.operator_chat_id:
+                    # The group's turn is taken in line: an announcement, or its head item.
+                    if await self._announce(chat_id) or await self.deliver_head(chat_id):
+                        sent_any = True
                     continue
-                if await self.deliver_head(chat_id):
-                    sent_any = True
+                if len(turns) >= self.parallel:
+                    done, turns = await asyncio.wait(turns, return_when=asyncio.FIRST_COMPLETED)
+                    sent_any = any(t.result() for t in done) or sent_any
+                self._pacer.take(chat_id, self.monotonic())
+                turns.add(asyncio.create_task(self._turn(chat_id)))
+            if turns:
+                sent_any = any(await asyncio.gather(*turns)) or sent_any
         return next_pause
 
-    async def deliver_head(self, chat_id: int) -> bool:
-        """Lease the chat's oldest pending item, try it once, record what happened."""
+    async def _turn(self, chat_id: int) -> bool:
+        try:
+            return await self.deliver_head(chat_id, paced=True)
+        except Exception:  # this chat's turn only; the others go on, it is tried next round
+            log.exception("delivering to a chat failed; retrying")
+            return False
+
+    async def deliver_head(self, chat_id: int, *, paced: bool = False) -> bool:
+        """Lease the chat's oldest pending item, try it once, record what happened (`paced`:
+        its turn was taken from the pacing already)."""
         now = self.clock.now()
         async with self.sessions() as session:
             item = await OutboxRepo(session).lease_head(
@@ -184,7 +209,8 @@ class DeliveryWorker:
             await session.commit()
         if item is None:
             return False
-        self._pacer.take(chat_id, self.monotonic())
+        if not paced:
+            self._pacer.take(chat_id, self.monotonic())
         try:
             decision = await self._attempt(_Attempt(item))
         except Exception as exc:  # placing failed in an unforeseen way: capped like the rest

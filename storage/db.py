@@ -21,9 +21,18 @@ from storage import fitting
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+# Connections per process: the inbox's slots (INBOX_CONCURRENCY, 10), the delivery worker's
+# chats at once (4), and one each for taking updates in, marking replies sent, the heartbeat
+# and the scheduler: 5 kept open and up to 15 more.
+POOL_SIZE = 5
+MAX_OVERFLOW = 15
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # An in-memory database is one connection (SQLAlchemy's static pool): no sizes.
+        sizes = {} if ":memory:" in url else {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **sizes)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -34,7 +43,9 @@ def create_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,9 @@ from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem
 
 PENDING = OutboxStatus.PENDING
-QUEUED = "outbox_queued"  # session.info key: this session added an outbox row
+# session.info key: the rows this session added, in order (whoever commits it knows to wake
+# the delivery worker, or says them at once: bot.middlewares).
+ADDED = "outbox_added"
 
 # Built once (its cache key too): it runs for the replies the bot sends at once.
 _SENT_BY = (
@@ -72,8 +74,7 @@ class OutboxRepo:
             created_at=now,
         )
         self.session.add(item)
-        # Whoever commits this session knows to wake the delivery worker (bot.middlewares).
-        self.session.info[QUEUED] = True
+        self.session.info.setdefault(ADDED, []).append(item)
         return item
 
     async def ready_chats(self, now: datetime, limit: int = 50) -> Sequence[int]:

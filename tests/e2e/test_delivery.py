@@ -159,3 +159,55 @@ async def test_delivery_follows_an_upgrade_it_was_not_told_of(
         assert standin.sent(upgraded)[-1]["text"] == "Есть новости?"
     finally:
         await h.stop()
+
+
+async def delivered_by_worker(h: Harness) -> list[int]:
+    """Spy on the delivery worker: the chats whose items it delivered."""
+    assert h.app is not None
+    worker = h.app.worker
+    chats: list[int] = []
+    real = worker.deliver_head
+
+    async def deliver_head(chat_id: int, *, paced: bool = False) -> bool:
+        done = await real(chat_id, paced=paced)
+        if done:
+            chats.append(chat_id)
+        return done
+
+    worker.deliver_head = deliver_head  # type: ignore[method-assign]
+    return chats
+
+
+async def test_the_acknowledgement_is_said_at_once_by_the_update_itself(harness: Harness) -> None:
+    chats = await delivered_by_worker(harness)
+    client, _operator = await opened(harness)
+    acknowledgement = [t for t in client.texts() if "зарегистрировано" in t]
+    assert len(acknowledgement) == 1
+    # Said right after the confirmation's commit, after its pop-up and the keyboard change,
+    # not in the delivery worker's turn; the worker posted the card in the group.
+    assert client.id not in chats
+    assert OPERATORS in chats
+    [row] = [r for r in await outbox(harness) if r.purpose == "registered"]
+    assert (row.status, row.attempts, row.locked_by) == ("sent", 1, None)
+
+
+async def test_an_acknowledgement_telegram_failed_is_sent_by_the_delivery_worker(
+    harness: Harness,
+) -> None:
+    chats = await delivered_by_worker(harness)
+    client = Person(harness, 1001, "Иван")
+    await identify(client)
+    await client.say("/new")
+    await client.press("Консультация")
+    await client.press("Коды маркировки")
+    await client.say("Не печатаются коды")
+    await client.press("Готово")
+    await client.press("В этом чате")
+    harness.standin.fail("sendMessage", status=502, chat_id=client.id)
+    await client.press("Отправить")
+    harness.clock.advance(timedelta(minutes=1))
+    await harness.settle()
+    assert len([t for t in client.texts() if "зарегистрировано" in t]) == 1
+    assert client.id in chats
+    [row] = [r for r in await outbox(harness) if r.purpose == "registered"]
+    assert (row.status, row.locked_by) == ("sent", None)

@@ -490,3 +490,56 @@ async def test_an_unforeseen_error_while_placing_is_capped_like_the_rest(
     assert item.status == OutboxStatus.DEAD
     assert item.last_error is not None and "KeyError" in item.last_error
     assert bot.of("createForumTopic") == []
+
+
+async def test_chats_are_sent_to_side_by_side_each_in_order_within_the_bound(
+    sessions: Sessions, desk: Desk, clock: FakeClock, bot: FakeBot
+) -> None:
+    """Telegram's latency is waited out for several chats at once (DeliveryWorker.parallel),
+    never for more than that, and never for two items of one chat at once."""
+    chats = [CLIENT + n for n in range(10)]
+
+    def write(out: Outgoing) -> None:
+        for n in range(3):
+            for chat in chats:
+                out.to_chat(chat, f"{chat}:{n}", purpose=Purpose.NOTICE)
+
+    await queue(sessions, desk, clock, write)
+    flying: set[int] = set()
+    most = 0
+
+    async def latency(method: Any) -> None:
+        nonlocal most
+        assert method.chat_id not in flying, "two items of one chat at once"
+        flying.add(method.chat_id)
+        most = max(most, len(flying))
+        await asyncio.sleep(0.02)
+        flying.discard(method.chat_id)
+
+    bot.on("sendMessage", latency)
+    w = worker(bot, sessions, clock, desk)
+    await w.drain()
+    assert most == w.parallel == 4
+    to = {chat: [m.text for m in bot.sent() if m.chat_id == chat] for chat in chats}
+    assert to == {chat: [f"{chat}:{n}" for n in range(3)] for chat in chats}
+    assert {(i.status, i.attempts) for i in await rows(sessions)} == {(OutboxStatus.SENT, 1)}
+
+
+async def test_side_by_side_sends_keep_the_global_pace(
+    sessions: Sessions, desk: Desk, clock: FakeClock, bot: FakeBot
+) -> None:
+    from scheduler.delivery import DeliveryWorker
+    from scheduler.pacing import Limits
+
+    # Room for 3 messages in all, whatever the chats.
+    tight = Limits(global_burst=3, global_rate=0.001)
+    w = DeliveryWorker(bot.as_bot(), sessions, clock, desk, tight)
+    await queue(
+        sessions,
+        desk,
+        clock,
+        lambda out: [out.to_chat(CLIENT + n, "x", purpose=Purpose.NOTICE) for n in range(8)],
+    )
+    pause = await w.drain()
+    assert len(bot.sent()) == 3
+    assert pause > 0

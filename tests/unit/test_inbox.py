@@ -124,3 +124,66 @@ def test_the_chat_key_of_each_kind_of_update() -> None:
     )
     assert chat_key(callback) == 7
     assert chat_key(Update(update_id=3)) == 0
+
+
+class Speaking:
+    """Decides (holding its slot), commits, gives the slot back as the update middleware does,
+    then speaks: it waits for Telegram, here until `telegram` is set."""
+
+    def __init__(self) -> None:
+        self.telegram = asyncio.Event()
+        self.deciding = 0
+        self.most_deciding = 0
+        self.speaking: set[int] = set()
+        self.order: dict[int, list[int]] = {}
+
+    async def feed_update(self, bot: Any, update: Update, *, inbox: InboxTicket) -> None:
+        key = chat_key(update)
+        assert key not in self.speaking, "the chat's next update came before its replies"
+        self.deciding += 1
+        self.most_deciding = max(self.most_deciding, self.deciding)
+        await asyncio.sleep(0)
+        self.deciding -= 1
+        inbox.handled = True
+        inbox.release()
+        self.speaking.add(key)
+        try:
+            await self.telegram.wait()
+        finally:
+            self.speaking.discard(key)
+        self.order.setdefault(key, []).append(update.update_id)
+
+
+async def test_an_update_speaking_to_telegram_holds_no_slot_and_its_chat_waits() -> None:
+    dispatcher = Speaking()
+    inbox = inbox_for(cast(FakeDispatcher, dispatcher))
+    chats = range(1, 3 * BOUND + 1)
+    for chat in chats:
+        for n in (0, 1):
+            inbox._queue(chat, _Entry(chat * 10 + n, message(chat * 10 + n, chat), None))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    # Every chat's first update decided and is waiting on Telegram, three times the bound:
+    # none of them holds a slot while it waits.
+    assert dispatcher.speaking == set(chats)
+    assert dispatcher.most_deciding <= BOUND
+    # The chats' second updates wait for their first ones' replies.
+    assert dispatcher.order == {}
+    dispatcher.telegram.set()
+    assert await inbox.wait_idle(10)
+    assert dispatcher.order == {chat: [chat * 10, chat * 10 + 1] for chat in chats}
+    assert inbox._slots._value == BOUND  # every slot given back once
+
+
+async def test_a_slot_is_taken_again_for_database_work_after_the_release() -> None:
+    slots = asyncio.Semaphore(1)
+    await slots.acquire()
+    ticket = InboxTicket(1, slots=slots, holding=True)
+    async with ticket.slot():  # still held: nothing to take
+        assert slots.locked()
+    ticket.release()
+    ticket.release()  # once only
+    assert slots._value == 1
+    async with ticket.slot():
+        assert slots.locked()
+    assert slots._value == 1

@@ -43,7 +43,7 @@ from bot.services.outgoing import (
 )
 from bot.vocabulary import OutboxStatus, Place, Purpose
 from storage.models import OutboxItem, Ticket, TicketMessage
-from storage.outbox import QUEUED, OutboxRepo
+from storage.outbox import ADDED, OutboxRepo
 
 NOW = datetime(2026, 3, 17, 6, 0, tzinfo=UTC)
 DESK = -100123
@@ -62,7 +62,7 @@ class Bag:
 
     def __init__(self) -> None:
         self.items: list[OutboxItem] = []
-        self.info: dict[str, object] = {}  # the session's own notes (storage.outbox.QUEUED)
+        self.info: dict[str, object] = {}  # the session's own notes (storage.outbox.ADDED)
 
     def add(self, item: OutboxItem) -> None:
         self.items.append(item)
@@ -70,9 +70,10 @@ class Bag:
 
 def test_queueing_notes_that_the_session_has_something_to_deliver() -> None:
     out, bag = outgoing()
-    assert QUEUED not in bag.info
-    out.to_chat(CLIENT, "Здравствуйте", purpose=Purpose.NOTICE)
-    assert bag.info[QUEUED] is True
+    assert ADDED not in bag.info
+    first = out.to_chat(CLIENT, "Здравствуйте", purpose=Purpose.NOTICE)
+    second = out.to_chat(CLIENT, "Ещё", purpose=Purpose.NOTICE)
+    assert bag.info[ADDED] == [first, second]
 
 
 def outgoing(operator_chat_id: int | None = DESK) -> tuple[Outgoing, Bag]:
