@@ -475,8 +475,10 @@ async def soak(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "total_s": round(took, 1),
     }
     print(f"\nkill -9 soak on {database_url.split(':')[0]}, seed {SEED}: {figures}")
+    # What was in flight at a kill: at most one item per chat per kill. An update speaks after
+    # it has given its inbox slot back, so any chat mid-dialogue may have its reply in flight
+    # at a kill (not only INBOX_CONCURRENCY of them).
     assert figures["duplicates_max_per_chat"] <= KILLS, figures
-    assert figures["duplicates_clients"] <= KILLS * (CONCURRENCY + 2), figures
     assert group_duplicates <= KILLS * (CONCURRENCY + 2), figures
     # An answer is lost only on the orphan copy of a message posted twice.
     assert len(orphaned) <= group_duplicates, figures
