@@ -340,9 +340,8 @@ class Inbox:
         finally:
             ticket.release()
 
-    async def _handle(self, entry: _Entry, ticket: InboxTicket | None = None) -> bool:
+    async def _handle(self, entry: _Entry, ticket: InboxTicket) -> bool:
         """Handle one update; True if it is to be tried again."""
-        ticket = ticket or InboxTicket(entry.update_id)
         began = time.perf_counter()
         kind = "unknown"
         try:
