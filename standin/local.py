@@ -56,6 +56,7 @@ class LocalBot:
             **self.settings,
         )
         self.app = await build_app(config, clock=self.clock, limits=self.limits)
+        taken = {name: len(self.standin.calls_of(name)) for name in ("setWebhook", "getUpdates")}
         if config.bot_mode == "webhook":
             # The stand-in posts to the bot's web server, as Telegram (or a proxy) would.
             address = config.web_address
@@ -71,8 +72,10 @@ class LocalBot:
             )
             taking = "getUpdates"
         self.polling = running
+        # Started once this app has called (a restart's predecessor called before it).
         await self.standin.wait_for(
-            lambda: running.done() or self.standin.calls_of(taking), timeout=10
+            lambda: running.done() or len(self.standin.calls_of(taking)) > taken[taking],
+            timeout=10,
         )
         return self.app
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import fitting
+from storage import fitting, sqlite_inline
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -32,14 +32,15 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         # An in-memory database is one connection (SQLAlchemy's static pool): no sizes.
         sizes = {} if ":memory:" in url else {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **sizes)
+        # Statements run on the event loop's thread, not one thread hop per driver call; a
+        # locked database is waited for asynchronously (storage.sqlite_inline).
+        engine = create_async_engine(url, async_creator=sqlite_inline.connector(url), **sizes)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         return engine

@@ -1,0 +1,231 @@
+"""SQLite for SQLAlchemy's asyncio extension without a thread per call.
+
+aiosqlite runs every driver call (a cursor, each execute, each fetch, each close, the commit)
+in the connection's own thread and wakes the event loop for its answer: four or five thread
+hand-offs per statement. On the desk's hot path (a dialogue step runs some ten statements in
+three transactions) the hand-offs cost more CPU than the statements: bench/bench_floor.py
+measured it. An SQLite statement on a local file takes microseconds; the commit of a WAL
+transaction a fraction of a millisecond (the fsync). So this driver runs them where they are
+awaited, on the event loop's thread, and SQLAlchemy's aiosqlite dialect adapts it as it adapts
+aiosqlite (`create_async_engine(..., async_creator=...)`, SQLAlchemy's documented seam).
+
+The one thing a thread did for free is waiting for a lock: SQLite's busy handler sleeps in the
+calling thread until another connection's write transaction ends. On the loop's thread that
+would stop the very transaction it waits for, so the connections are opened with no busy
+timeout and a statement that finds the database locked is tried again after an asynchronous
+wait: woken as soon as a write transaction of this process ends (`_Writers`), or after a short
+pause for other processes' writers, until the timeout (30 s, as before). A statement that would
+have started a transaction (Python's sqlite3 begins one before the first INSERT, UPDATE or
+DELETE) is tried again from a clean state; inside a transaction only a plain "busy" is retried
+(a stale snapshot never becomes fresh by waiting, as with SQLite's own handler).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
+
+SQLITE_BUSY = 5
+TIMEOUT = 30.0  # seconds a statement waits for a lock, as SQLite's busy timeout did
+PAUSE = 0.005  # longest wait between tries when no writer of this process ends first
+
+
+class _Writers:
+    """Wakes the statements that found the database locked when one of this process's write
+    transactions ends (per event loop: tests run several loops one after another)."""
+
+    def __init__(self) -> None:
+        self._ended: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def ended(self) -> None:
+        if self._ended is not None:
+            self._ended.set()
+            self._ended = None
+
+    async def wait(self, pause: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self._ended is None or self._loop is not loop:
+            self._ended, self._loop = asyncio.Event(), loop
+        ended = self._ended
+        try:
+            async with asyncio.timeout(pause):
+                await ended.wait()
+        except TimeoutError:
+            pass
+
+
+_WRITERS: weakref.WeakValueDictionary[str, _Writers] = weakref.WeakValueDictionary()
+
+
+class Cursor:
+    """aiosqlite's cursor interface, run on the caller's thread."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._cursor = connection._db().cursor()
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        if parameters is None:
+            await self._connection._run(self._cursor.execute, sql)
+        else:
+            await self._connection._run(self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
+        rows = list(parameters)  # a generator cannot be tried twice
+        await self._connection._run(self._cursor.executemany, sql, rows)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class _AtOnce:
+    """Stands in for aiosqlite's queue of calls for its thread: SQLAlchemy's adapter sets the
+    isolation level through it."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as exc:
+            future.set_exception(exc)
+
+
+class Connection:
+    """aiosqlite's connection interface over the standard library's sqlite3, run on the
+    caller's thread (the attributes SQLAlchemy's adapter reads, `_conn`, `_connection` and
+    `_tx`, included)."""
+
+    def __init__(self, conn: sqlite3.Connection, writers: _Writers, timeout: float) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._writers = writers
+        self._timeout = timeout
+        self._tx = _AtOnce()
+
+    @property
+    def _connection(self) -> sqlite3.Connection | None:
+        return self._conn
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ValueError("no active connection")
+        return self._conn
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        db = self._db()
+        deadline: float | None = None
+        while True:
+            outside = not db.in_transaction
+            try:
+                return call(*args)
+            except sqlite3.OperationalError as exc:
+                code = exc.sqlite_errorcode
+                if code & 0xFF != SQLITE_BUSY or not (outside or code == SQLITE_BUSY):
+                    raise
+                if outside and db.in_transaction:  # the transaction its BEGIN opened
+                    db.rollback()
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self._timeout
+                if now >= deadline:
+                    raise
+                await self._writers.wait(min(PAUSE, deadline - now))
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        return await self.cursor().execute(sql, parameters)
+
+    async def commit(self) -> None:
+        db = self._db()
+        writing = db.in_transaction
+        await self._run(db.commit)
+        if writing:
+            self._writers.ended()
+
+    async def rollback(self) -> None:
+        db = self._db()
+        writing = db.in_transaction
+        db.rollback()
+        if writing:
+            self._writers.ended()
+
+    async def create_function(self, *args: Any, **kw: Any) -> None:
+        self._db().create_function(*args, **kw)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._db().isolation_level
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if conn.in_transaction:
+                conn.rollback()
+                self._writers.ended()
+            conn.close()
+
+
+def connector(url: str, *, timeout: float = TIMEOUT) -> Callable[[], Any]:
+    """The `async_creator` for `create_async_engine(url, ...)`: connections to the URL's
+    database as SQLAlchemy's aiosqlite dialect would open them, run on the caller's thread."""
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    [database] = args
+    options = {**options, "timeout": 0, "check_same_thread": False}
+    # One per database file, whichever engine of this process writes it.
+    writers = _WRITERS.setdefault(str(database), _Writers())
+
+    async def connect() -> Connection:
+        return Connection(sqlite3.connect(database, **options), writers, timeout)
+
+    return connect

@@ -1,0 +1,166 @@
+"""storage.sqlite_inline: SQLite run on the event loop's thread, a locked database waited for
+without stopping the loop, a transaction that could not start tried again from a clean state."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage import sqlite_inline
+from storage.db import create_engine
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "inline.db"
+
+
+@pytest.fixture
+async def engine(path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER NOT NULL)"))
+    yield engine
+    await engine.dispose()
+
+
+def other_process(path: Path) -> sqlite3.Connection:
+    """A connection of another process, as SQLite sees it: its own, with a busy handler."""
+    return sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+
+
+async def rows(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars())
+
+
+async def test_statements_run_on_the_event_loops_thread(engine: AsyncEngine) -> None:
+    threads: list[int] = []
+
+    def where() -> int:
+        threads.append(threading.get_ident())
+        return 1
+
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None
+        await raw.driver_connection.create_function("where_am_i", 0, where)
+        await conn.execute(text("SELECT where_am_i()"))
+    assert threads == [threading.get_ident()]
+
+
+async def test_a_writer_waits_for_another_without_stopping_the_loop(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """...and is woken when the other's transaction ends, not at its next look (made 30 s)."""
+    monkeypatch.setattr(sqlite_inline, "PAUSE", 30.0)
+    ticks = 0
+    first_wrote = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    async def first() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            first_wrote.set()
+            await asyncio.sleep(0.2)  # the write lock is held across an await
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+
+    async def second() -> int:
+        await first_wrote.wait()
+        before = ticks
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (3)"))
+        return ticks - before
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        _, ticked_while_waiting = await asyncio.wait_for(asyncio.gather(first(), second()), 10)
+    finally:
+        ticking.cancel()
+    assert await rows(engine) == [1, 2, 3]
+    assert ticked_while_waiting > 10  # the loop went on while the second writer waited
+
+
+async def test_many_sessions_reading_then_writing_all_finish(engine: AsyncEngine) -> None:
+    async def one(n: int) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("SELECT count(*) FROM t"))
+            await asyncio.sleep(0)
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.001)
+            await conn.execute(text("UPDATE t SET n = n WHERE n = :n"), {"n": n})
+
+    await asyncio.gather(*(one(n) for n in range(40)))
+    assert await rows(engine) == list(range(40))
+
+
+async def test_another_processs_writer_is_waited_for_and_then_the_write_is_made_once(
+    engine: AsyncEngine, path: Path
+) -> None:
+    other = other_process(path)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    asyncio.get_running_loop().call_later(0.1, other.execute, "COMMIT")
+    async with engine.begin() as conn:  # its BEGIN finds the database locked, more than once
+        await conn.execute(text("INSERT INTO t VALUES (2)"))
+        await conn.execute(text("INSERT INTO t VALUES (3)"))
+    other.close()
+    assert await rows(engine) == [1, 2, 3]
+
+
+async def test_a_lock_never_released_ends_in_an_error_after_the_timeout_and_nothing_is_left_open(
+    path: Path, engine: AsyncEngine
+) -> None:
+    impatient = create_async_engine(
+        f"sqlite+aiosqlite:///{path}",
+        async_creator=sqlite_inline.connector(f"sqlite+aiosqlite:///{path}", timeout=0.05),
+    )
+    other = other_process(path)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        async with impatient.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None
+            with pytest.raises(OperationalError, match="database is locked"):
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+            assert not raw.driver_connection._db().in_transaction  # the BEGIN it made, undone
+            await conn.rollback()
+            other.execute("COMMIT")
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            await conn.commit()
+    finally:
+        other.close()
+        await impatient.dispose()
+    assert await rows(engine) == [2]
+
+
+async def test_a_writer_of_another_thread_and_the_loops_writers_share_the_file(
+    engine: AsyncEngine, path: Path
+) -> None:
+    def elsewhere() -> None:
+        other = other_process(path)
+        for n in range(100, 150):
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO t VALUES (?)", (n,))
+            other.execute("COMMIT")
+        other.close()
+
+    async def here(n: int) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+    await asyncio.gather(asyncio.to_thread(elsewhere), *(here(n) for n in range(50)))
+    assert await rows(engine) == [*range(50), *range(100, 150)]
