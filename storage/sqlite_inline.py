@@ -48,9 +48,18 @@ class _Writers:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def ended(self) -> None:
-        if self._ended is not None:
-            self._ended.set()
-            self._ended = None
+        event, loop = self._ended, self._loop
+        if event is None or loop is None:
+            return
+        self._ended = None
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:  # a connection closed outside the loop (the pool's clean-up)
+            running = None
+        if running is loop:
+            event.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
 
     async def wait(self, pause: float) -> None:
         loop = asyncio.get_running_loop()

@@ -164,3 +164,31 @@ async def test_a_writer_of_another_thread_and_the_loops_writers_share_the_file(
 
     await asyncio.gather(asyncio.to_thread(elsewhere), *(here(n) for n in range(50)))
     assert await rows(engine) == [*range(50), *range(100, 150)]
+
+
+async def test_a_writer_closed_from_another_thread_still_wakes_the_waiting_statement(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool may close a connection outside the loop's thread: its end still wakes the loop."""
+    monkeypatch.setattr(sqlite_inline, "PAUSE", 30.0)
+    holder = await engine.connect()
+    raw = await holder.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await holder.execute(text("INSERT INTO t VALUES (1)"))  # the write lock, held
+
+    async def second() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+
+    waiting = asyncio.create_task(second())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    # Rolled back and closed in another thread, which tells the loop nothing else.
+    closing = threading.Thread(target=driver.stop)
+    closing.start()
+    await asyncio.wait_for(waiting, 10)
+    closing.join()
+    await holder.invalidate()
+    await holder.close()
+    assert await rows(engine) == [2]
