@@ -56,7 +56,9 @@ class LocalBot:
             **self.settings,
         )
         self.app = await build_app(config, clock=self.clock, limits=self.limits)
-        taken = {name: len(self.standin.calls_of(name)) for name in ("setWebhook", "getUpdates")}
+        # Started once this app has called (a restart's predecessor called before it).
+        taking = "setWebhook" if config.bot_mode == "webhook" else "getUpdates"
+        before = len(self.standin.calls_of(taking))
         if config.bot_mode == "webhook":
             # The stand-in posts to the bot's web server, as Telegram (or a proxy) would.
             address = config.web_address
@@ -65,16 +67,13 @@ class LocalBot:
             if target not in self.standin.webhook_targets:
                 self.standin.webhook_targets.append(target)
             running = asyncio.create_task(self.app.run_webhook(handle_signals=False))
-            taking = "setWebhook"
         else:
             running = asyncio.create_task(
                 self.app.run_polling(polling_timeout=1, handle_signals=False)
             )
-            taking = "getUpdates"
         self.polling = running
-        # Started once this app has called (a restart's predecessor called before it).
         await self.standin.wait_for(
-            lambda: running.done() or len(self.standin.calls_of(taking)) > taken[taking],
+            lambda: running.done() or len(self.standin.calls_of(taking)) > before,
             timeout=10,
         )
         return self.app

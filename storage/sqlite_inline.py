@@ -189,9 +189,6 @@ class Connection:
     def cursor(self) -> Cursor:
         return Cursor(self)
 
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
-        return await self.cursor().execute(sql, parameters)
-
     async def commit(self) -> None:
         db = self._db()
         writing = db.in_transaction

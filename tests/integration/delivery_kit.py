@@ -33,9 +33,17 @@ class FakeClock:
 
 
 def worker(
-    bot: FakeBot, sessions: Sessions, clock: FakeClock, desk: Desk, **options: Any
+    bot: FakeBot,
+    sessions: Sessions,
+    clock: FakeClock,
+    desk: Desk,
+    limits: Limits | None = None,
+    **options: Any,
 ) -> DeliveryWorker:
-    return DeliveryWorker(bot.as_bot(), sessions, clock, desk, Limits.unlimited(), **options)
+    """A delivery worker against the fake Bot (unpaced unless `limits` are given)."""
+    return DeliveryWorker(
+        bot.as_bot(), sessions, clock, desk, limits or Limits.unlimited(), **options
+    )
 
 
 async def queue(

@@ -457,11 +457,9 @@ async def test_a_failing_round_does_not_stop_the_worker(
 async def test_pacing_holds_a_chat_back(
     sessions: Sessions, desk: Desk, clock: FakeClock, bot: FakeBot
 ) -> None:
-    from scheduler.delivery import DeliveryWorker
     from scheduler.pacing import Limits
 
-    slow = Limits(private_burst=1, private_rate=0.001)
-    w = DeliveryWorker(bot.as_bot(), sessions, clock, desk, slow)
+    w = worker(bot, sessions, clock, desk, Limits(private_burst=1, private_rate=0.001))
     await queue(
         sessions,
         desk,
@@ -539,12 +537,10 @@ async def test_chats_are_sent_to_side_by_side_each_in_order_within_the_bound(
 async def test_side_by_side_sends_keep_the_global_pace(
     sessions: Sessions, desk: Desk, clock: FakeClock, bot: FakeBot
 ) -> None:
-    from scheduler.delivery import DeliveryWorker
     from scheduler.pacing import Limits
 
     # Room for 3 messages in all, whatever the chats.
-    tight = Limits(global_burst=3, global_rate=0.001)
-    w = DeliveryWorker(bot.as_bot(), sessions, clock, desk, tight)
+    w = worker(bot, sessions, clock, desk, Limits(global_burst=3, global_rate=0.001))
     await queue(
         sessions,
         desk,
