@@ -178,23 +178,30 @@ class UpdateContextMiddleware(BaseMiddleware):
         among the held calls; `held.queued` tells whether the delivery worker has work."""
         queued: list[OutboxItem] = list(session.info.get(ADDED, ()))
         out = Outgoing(OutboxRepo(session), self.desk.operator_chat_id, now)
-        rows: dict[int, OutboxItem] = {}
+        until = now + REPLY_LEASE
+        replies: dict[int, dict[str, Any]] = {}
         for index, method in enumerate(held.calls):
             if durable(method) and isinstance(getattr(method, "chat_id", None), int):
-                item = out.queue(method, purpose=Purpose.REPLY)
-                item.locked_by, item.locked_until = self.owner, now + REPLY_LEASE
-                rows[index] = item
+                replies[index] = out.row(method, purpose=Purpose.REPLY)
+        at_once: dict[int, OutboxItem] = {}
         for item in queued:
             if self._at_once(item, held, now):
-                item.locked_by, item.locked_until = self.owner, now + REPLY_LEASE
-                rows[len(held.calls)] = item
+                item.locked_by, item.locked_until = self.owner, until
+                at_once[len(held.calls)] = item
                 held.calls.append(load_method(item.method, item.payload))
-        taken = {id(item) for item in rows.values()}
+        taken = {id(item) for item in at_once.values()}
         held.queued = any(id(item) not in taken for item in queued)
-        if not rows:
-            return {}
-        await session.flush()
-        return {index: item.id for index, item in rows.items()}
+        rows: dict[int, int] = {}
+        if replies:
+            # The replies in plain SQL (OutboxRepo.insert_leased), the rest by the ORM's flush.
+            ids = await out.outbox.insert_leased(
+                list(replies.values()), worker=self.owner, until=until
+            )
+            rows = dict(zip(replies, ids, strict=True))
+        if at_once:
+            await session.flush()
+            rows |= {index: item.id for index, item in at_once.items()}
+        return rows
 
     @staticmethod
     def _at_once(item: OutboxItem, held: Held, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,9 +17,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import AlertKind, AlertStatus
-from storage.models import SlaAlert
+from storage.models import SlaAlert, table_of
 
 PENDING, SENT, CANCELLED = AlertStatus.PENDING, AlertStatus.SENT, AlertStatus.CANCELLED
+
+_ALERTS = table_of(SlaAlert)
+# Built once per dialect: plain SQL on the table, run with every new row of a plan at once.
+_INSERT = {
+    name: insert(_ALERTS).on_conflict_do_nothing(
+        index_elements=["ticket_id", "target", "kind", "round"]
+    )
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
+class NewAlert(Protocol):
+    """What a new row is made of (a planned alert)."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def kind(self) -> AlertKind: ...
+    @property
+    def round(self) -> int: ...
+    @property
+    def fire_at(self) -> datetime: ...
+    @property
+    def due_at(self) -> datetime: ...
 
 
 def due_query(now: datetime, limit: int) -> Select[SlaAlert]:
@@ -92,33 +117,22 @@ class AlertRepo:
             .execution_options(synchronize_session=False)
         )
 
-    async def insert(
-        self,
-        ticket_id: int,
-        *,
-        target: str,
-        kind: AlertKind,
-        round: int,
-        fire_at: datetime,
-        due_at: datetime,
-        now: datetime,
-    ) -> None:
-        """A new pending row; nothing when its key exists already (planned meanwhile by
-        another transaction, which then owns it)."""
-        values = {
-            "ticket_id": ticket_id,
-            "target": target,
-            "kind": kind,
-            "round": round,
-            "fire_at": fire_at,
-            "due_at": due_at,
-            "status": PENDING,
-            "created_at": now,
-        }
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await self.session.execute(
-            insert(SlaAlert)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["ticket_id", "target", "kind", "round"])
-        )
+    async def insert(self, ticket_id: int, alerts: Sequence[NewAlert], *, now: datetime) -> None:
+        """New pending rows, in one statement; a row whose key exists already (planned
+        meanwhile by another transaction, which then owns it) is left as it is."""
+        if not alerts:
+            return
+        rows = [
+            {
+                "ticket_id": ticket_id,
+                "target": alert.target,
+                "kind": alert.kind,
+                "round": alert.round,
+                "fire_at": alert.fire_at,
+                "due_at": alert.due_at,
+                "status": PENDING,
+                "created_at": now,
+            }
+            for alert in alerts
+        ]
+        await self.session.execute(_INSERT[self.session.get_bind().dialect.name], rows)

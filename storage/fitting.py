@@ -10,7 +10,7 @@ import re
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import String, event
+from sqlalchemy import String, Table, event
 from sqlalchemy.orm import Mapper
 
 from storage.models import Base
@@ -47,6 +47,24 @@ def _fit_row(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
             fitted = fit_text(value, length)
             if fitted != value:
                 setattr(target, key, fitted)
+
+
+@cache
+def _table_text_columns(table: Table) -> tuple[tuple[str, int | None], ...]:
+    return tuple(
+        (column.key, column.type.length)
+        for column in table.columns
+        if isinstance(column.type, String)
+    )
+
+
+def fit_values(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """The same for a row written in plain SQL (an insert's values, by column)."""
+    for key, length in _table_text_columns(table):
+        value = values.get(key)
+        if isinstance(value, str):
+            values[key] = fit_text(value, length)
+    return values
 
 
 def install() -> None:

@@ -19,16 +19,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import InboxStatus
-from storage.models import InboxUpdate
+from storage.models import InboxUpdate, table_of
 
 PENDING = InboxStatus.PENDING
 
-# Built once (its cache key too): it runs for every update.
+# Built once (its cache key too): it runs for every update. On the table, not the mapped class:
+# plain SQL, without the ORM's bulk-update machinery (and its autoflush) around it.
+_INBOX = table_of(InboxUpdate)
 _MARK_HANDLED = (
-    update(InboxUpdate)
-    .where(InboxUpdate.update_id == bindparam("handled_id"), InboxUpdate.status == PENDING)
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("handled_id"), _INBOX.c.status == PENDING)
     .values(status=InboxStatus.HANDLED, handled_at=bindparam("handled_now"))
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -63,10 +64,10 @@ class InboxRepo:
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert(InboxUpdate)
+            insert(_INBOX)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["update_id"])
-            .returning(InboxUpdate.update_id)
+            .returning(_INBOX.c.update_id)
         )
         return set((await self.session.scalars(statement)).all())
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -49,6 +50,13 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for the few statements on the hot path written in plain SQL."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Client(Base):

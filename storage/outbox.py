@@ -10,39 +10,72 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import OutboxStatus, Place, Purpose
-from storage.models import OutboxItem
+from storage.fitting import fit_values
+from storage.models import OutboxItem, table_of
 
 PENDING = OutboxStatus.PENDING
 # session.info key: the rows this session added, in order (whoever commits it knows to wake
 # the delivery worker, or says them at once: bot.middlewares).
 ADDED = "outbox_added"
 
-# Built once (its cache key too): it runs for the replies the bot sends at once.
+# Built once (its cache key too): it runs for the replies the bot sends at once. On the table,
+# not the mapped class: plain SQL, without the ORM's bulk-update machinery around it.
+_OUTBOX = table_of(OutboxItem)
 _SENT_BY = (
-    update(OutboxItem)
+    update(_OUTBOX)
     .where(
-        OutboxItem.id.in_(bindparam("sent_ids", expanding=True)),
-        OutboxItem.status == PENDING,
-        OutboxItem.locked_by == bindparam("sent_by"),
+        _OUTBOX.c.id.in_(bindparam("sent_ids", expanding=True)),
+        _OUTBOX.c.status == PENDING,
+        _OUTBOX.c.locked_by == bindparam("sent_by"),
     )
     .values(
         status=OutboxStatus.SENT,
         sent_at=bindparam("sent_now"),
-        attempts=OutboxItem.attempts + 1,
+        attempts=_OUTBOX.c.attempts + 1,
         locked_until=None,
         locked_by=None,
     )
-    .execution_options(synchronize_session=False)
 )
+_INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @staticmethod
+    def values(
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        now: datetime,
+        purpose: Purpose | str = Purpose.NOTICE,
+        place: Place = Place.CHAT,
+        ticket_id: int | None = None,
+        ref_id: int | None = None,
+        group_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A pending row's columns."""
+        return {
+            "chat_id": chat_id,
+            "method": method,
+            "payload": payload,
+            "purpose": Purpose(purpose),
+            "place": Place(place),
+            "ticket_id": ticket_id,
+            "ref_id": ref_id,
+            "group_key": group_key,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": not_before or now,
+            "created_at": now,
+        }
 
     def add(
         self,
@@ -59,23 +92,40 @@ class OutboxRepo:
         not_before: datetime | None = None,
     ) -> OutboxItem:
         """A raw row; use cases queue typed method objects through bot.services.outgoing."""
-        item = OutboxItem(
-            chat_id=chat_id,
-            method=method,
-            payload=payload,
-            purpose=Purpose(purpose),
-            place=Place(place),
-            ticket_id=ticket_id,
-            ref_id=ref_id,
-            group_key=group_key,
-            status=PENDING,
-            attempts=0,
-            not_before=not_before or now,
-            created_at=now,
+        return self.add_row(
+            self.values(
+                chat_id,
+                method,
+                payload,
+                now=now,
+                purpose=purpose,
+                place=place,
+                ticket_id=ticket_id,
+                ref_id=ref_id,
+                group_key=group_key,
+                not_before=not_before,
+            )
         )
+
+    def add_row(self, values: dict[str, Any]) -> OutboxItem:
+        """A row from its columns (OutboxRepo.values), written when the session flushes."""
+        item = OutboxItem(**values)
         self.session.add(item)
         self.session.info.setdefault(ADDED, []).append(item)
         return item
+
+    async def insert_leased(
+        self, rows: Sequence[dict[str, Any]], *, worker: str, until: datetime
+    ) -> list[int]:
+        """Rows (OutboxRepo.values) written at once and leased to `worker` until `until`: the
+        replies an update says itself right after its commit. Plain SQL, one statement a row,
+        not the ORM's unit of work (every update has one or two). Returns their ids, in order."""
+        lease = {"locked_by": worker, "locked_until": until}
+        ids: list[int] = []
+        for row in rows:
+            values = fit_values(_OUTBOX, {**row, **lease})
+            ids.append(int((await self.session.execute(_INSERT, values)).scalar_one()))
+        return ids
 
     async def ready_chats(self, now: datetime, limit: int = 50) -> Sequence[int]:
         """Chats whose oldest pending item may be sent now and is not leased by a worker."""

@@ -91,19 +91,14 @@ async def write_plan(
     for key, old in existing.items():
         if old.status == AlertStatus.PENDING and key not in wanted:
             await repo.cancel(old.id)
+    await repo.insert(
+        ticket_id, [alert for key, alert in wanted.items() if key not in existing], now=now
+    )
     for key, alert in wanted.items():
         row = existing.get(key)
         if row is None:
-            await repo.insert(
-                ticket_id,
-                target=alert.target,
-                kind=alert.kind,
-                round=alert.round,
-                fire_at=alert.fire_at,
-                due_at=alert.due_at,
-                now=now,
-            )
-        elif row.status == AlertStatus.SENT:
+            continue
+        if row.status == AlertStatus.SENT:
             continue  # the planner never plans a sent key again; a racing plan may
         elif (row.status, row.fire_at, row.due_at) != (
             AlertStatus.PENDING,

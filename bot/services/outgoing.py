@@ -171,11 +171,35 @@ class Outgoing:
     ) -> OutboxItem:
         """Queue one Bot API call; it is sent after the transaction commits. A file it uploads
         (a BufferedInputFile) is kept beside the payload."""
+        values = self.row(
+            method,
+            purpose=purpose,
+            place=place,
+            ticket_id=ticket_id,
+            ref_id=ref_id,
+            group_key=group_key,
+            delay=delay,
+        )
+        return self.outbox.add_row(values)
+
+    def row(
+        self,
+        method: TelegramMethod[Any],
+        *,
+        purpose: Purpose | str,
+        place: Place = Place.CHAT,
+        ticket_id: int | None = None,
+        ref_id: int | None = None,
+        group_key: str | None = None,
+        delay: timedelta | None = None,
+    ) -> dict[str, Any]:
+        """The outbox row's columns for one Bot API call (what `queue` adds; the update's
+        own replies are written from these in plain SQL: OutboxRepo.insert_leased)."""
         place = Place(place)
         if place != Place.CHAT and ticket_id is None:
             raise ValueError(f"a message placed at the request's {place} needs the request")
         method, attachment = detach(method)
-        item = self.outbox.add(
+        values = OutboxRepo.values(
             _chat_id_of(method),
             method.__api_method__,
             dump_method(method),
@@ -188,10 +212,10 @@ class Outgoing:
             not_before=self.now + delay if delay else None,
         )
         if attachment is not None:
-            item.attachment_field = attachment.field
-            item.attachment_name = attachment.name
-            item.attachment = attachment.data
-        return item
+            values["attachment_field"] = attachment.field
+            values["attachment_name"] = attachment.name
+            values["attachment"] = attachment.data
+        return values
 
     def to_chat(
         self,

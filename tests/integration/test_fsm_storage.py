@@ -115,9 +115,10 @@ async def test_sql_bound_session_rollback_discards_the_state(
             # Inside the update the change is visible...
             assert await storage.get_state(key(1001)) == Dialogue.description.state
             assert await storage.get_data(key(1001)) == {"draft": "x"}
-        # ...and it lives in the update's transaction, not in one of its own.
-        rows = await update_session.scalars(select(FsmRecord.key))
-        assert len(rows.all()) == 2
+        # ...and it lives in the update's transaction, not in one of its own: nothing of it
+        # is written outside it.
+        assert await storage.get_state(key(1001)) == Dialogue.topic.state
+        assert await storage.get_state(key(1002)) is None
         await update_session.rollback()
 
     assert await storage.get_state(key(1001)) == Dialogue.topic.state
@@ -133,7 +134,12 @@ async def test_sql_bound_session_commit_keeps_the_state(
         with bind_update_session(update_session):
             await storage.set_state(key(1001), Dialogue.description)
             await storage.set_data(key(1001), DATA)
+            # Set in the update, the row is written once, when the update commits.
+            assert await storage.get_state(key(1001)) == Dialogue.description.state
+        assert await storage.get_state(key(1001)) is None
         await update_session.commit()
+        rows = await update_session.scalars(select(FsmRecord.key))
+        assert rows.all() == ["fsm:1001:1001:default"]
     # Outside the update each call has a session of its own again.
     assert await storage.get_state(key(1001)) == Dialogue.description.state
     assert await storage.get_data(key(1001)) == DATA
