@@ -5,7 +5,8 @@ Whatever a dialogue step says, the desk does this for it (issue 9's reliable cor
 1. the update is stored in the inbox, in a short transaction of its own, before Telegram is
    told it was received;
 2. the update's transaction reads the dialogue state and the client's profile, marks the update
-   handled and keeps the reply in the outbox (leased to the process), and commits;
+   handled, keeps the reply in the outbox (leased to the process), writes the dialogue's next
+   state and commits;
 3. once Telegram has taken the reply, its row is marked sent, in a transaction of its own.
 
 Measured four ways in one run, on SQLite (a file built by the project's migrations, WAL as the
@@ -40,6 +41,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from aiogram.fsm.storage.base import StorageKey
 from bench_alerts import migrated
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event, select
@@ -49,6 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.vocabulary import InboxStatus, OutboxStatus, Purpose
 from storage.clients import ClientRepo
 from storage.db import create_engine, create_session_factory
+from storage.fsm import SqlAlchemyStorage, bind_update_session
 from storage.inbox import InboxRepo, Received
 from storage.models import Client, FsmRecord, InboxUpdate, OutboxItem
 from storage.outbox import OutboxRepo
@@ -57,12 +60,15 @@ ROUNDS = 5
 PER_ROUND = 300
 GOAL = 0.003  # seconds of bot CPU per dialogue step (issue 9)
 CHAT = 700_000_001
-KEY = f"bot:{CHAT}:{CHAT}:default"
+KEY = f"fsm:{CHAT}:{CHAT}:default"  # as storage.fsm builds it for the chat
+STATES = ("NewRequest:description", "NewRequest:feedback")  # each step moves the dialogue
 WORKER = "bench"
 LEASE = timedelta(seconds=30)
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BODY = {"message": {"chat": {"id": CHAT, "type": "private"}, "text": "Не печатаются коды"}}
 REPLY = {"chat_id": CHAT, "text": "Опишите, пожалуйста, проблему"}
+DATA = {"kind": "consultation", "topic": "marking_codes"}
+STORAGE_KEY = StorageKey(bot_id=1, chat_id=CHAT, user_id=CHAT)
 
 
 def seed(path: Path) -> None:
@@ -76,7 +82,7 @@ def seed(path: Path) -> None:
         )
         db.execute(
             "INSERT INTO fsm_states (key, state, data) VALUES (?, 'NewRequest:description', ?)",
-            (KEY, json.dumps({"kind": "consultation", "topic": "marking_codes"})),
+            (KEY, json.dumps(DATA)),
         )
     finally:
         db.close()
@@ -104,23 +110,25 @@ def threaded_engine(url: str) -> AsyncEngine:
 async def desk_round(url: str, first: int, *, threaded: bool = False) -> float:
     engine = threaded_engine(url) if threaded else create_engine(url)
     sessions = create_session_factory(engine)
+    dialogues = SqlAlchemyStorage(sessions)
 
     async def one(update_id: int) -> None:
         async with sessions() as session:
             await InboxRepo(session).store([Received(update_id, CHAT, BODY)], now=NOW)
             await session.commit()
         async with sessions() as session:
-            await session.get(FsmRecord, KEY)
+            with bind_update_session(session):
+                await dialogues.get_state(STORAGE_KEY)
+                await dialogues.get_data(STORAGE_KEY)
+                await dialogues.set_state(STORAGE_KEY, STATES[update_id % 2])
             await ClientRepo(session).get_or_create(
                 CHAT, language="ru", telegram_name="Bench", now=NOW
             )
             await InboxRepo(session).mark_handled(update_id, now=NOW)
-            item = OutboxRepo(session).add(
-                CHAT, "sendMessage", REPLY, now=NOW, purpose=Purpose.REPLY
+            reply = OutboxRepo.values(CHAT, "sendMessage", REPLY, now=NOW, purpose=Purpose.REPLY)
+            [row] = await OutboxRepo(session).insert_leased(
+                [reply], worker=WORKER, until=NOW + LEASE
             )
-            item.locked_by, item.locked_until = WORKER, NOW + LEASE
-            await session.flush()
-            row = item.id
             await session.commit()
         async with sessions() as session:
             await OutboxRepo(session).mark_sent_by([row], worker=WORKER, now=NOW)
@@ -184,7 +192,9 @@ def sync_round(path: Path, first: int) -> float:
             session.commit()
 
     def handled(session: Session, update_id: int) -> int:
-        session.get(FsmRecord, KEY)
+        dialogue = session.get(FsmRecord, KEY)
+        assert dialogue is not None
+        dialogue.state = STATES[update_id % 2]
         session.scalar(select(Client).where(Client.telegram_id == CHAT))
         inbox = session.get(InboxUpdate, update_id)
         assert inbox is not None
@@ -220,7 +230,7 @@ def raw_round(path: Path, first: int) -> float:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     now = NOW.isoformat(sep=" ")
-    body, reply = json.dumps(BODY), json.dumps(REPLY)
+    body, reply, data = json.dumps(BODY), json.dumps(REPLY), json.dumps(DATA)
 
     def one(update_id: int) -> None:
         db.execute("BEGIN")
@@ -232,6 +242,11 @@ def raw_round(path: Path, first: int) -> float:
         db.execute("COMMIT")
         db.execute("BEGIN")
         db.execute("SELECT state, data FROM fsm_states WHERE key = ?", (KEY,)).fetchone()
+        db.execute(
+            "INSERT INTO fsm_states (key, state, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data",
+            (KEY, STATES[update_id % 2], data),
+        )
         db.execute("SELECT * FROM clients WHERE telegram_id = ?", (CHAT,)).fetchone()
         db.execute(
             "UPDATE inbox SET status = 'handled', handled_at = ?"

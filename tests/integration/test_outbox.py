@@ -4,7 +4,7 @@ the outcomes that release a lease; a chat that moved takes its pending items alo
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -276,3 +276,38 @@ async def test_rows_keep_their_typed_columns(
             OutboxStatus.PENDING,
         )
         assert isinstance(row.place, Place) and isinstance(row.status, OutboxStatus)
+
+
+async def test_replies_written_in_plain_sql_are_leased_in_order_and_fit_their_columns(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """An update's own replies (OutboxRepo.insert_leased): their ids in the order given, leased
+    to the worker, and what the ORM's rows get at the storage boundary (storage.fitting): no
+    U+0000, a name cut to its column."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    first = OutboxRepo.values(CHAT, "sendMessage", {"chat_id": CHAT, "text": "a"}, now=now)
+    second = OutboxRepo.values(
+        CHAT, "sendDocument", {"chat_id": CHAT}, now=now, purpose=Purpose.REPLY
+    )
+    second |= {"attachment": b"%PDF", "attachment_field": "document"}
+    second["attachment_name"] = "акт\x00" + "я" * 400 + ".pdf"
+    async with sessions() as session:
+        ids = await OutboxRepo(session).insert_leased(
+            [first, second], worker="w1", until=now + LEASE
+        )
+        await session.commit()
+    assert ids[0] < ids[1]
+    async with sessions() as session:
+        rows = {item.id: item for item in (await session.scalars(select(OutboxItem))).all()}
+    a, b = rows[ids[0]], rows[ids[1]]
+    assert (a.method, a.payload, a.status, a.purpose) == (
+        "sendMessage",
+        {"chat_id": CHAT, "text": "a"},
+        OutboxStatus.PENDING,
+        Purpose.NOTICE,
+    )
+    assert (a.locked_by, a.locked_until) == ("w1", now + LEASE)
+    assert b.purpose == Purpose.REPLY and b.attachment == b"%PDF"
+    assert b.attachment_name is not None
+    assert "\x00" not in b.attachment_name
+    assert len(b.attachment_name) == 255 and b.attachment_name.endswith("…")
