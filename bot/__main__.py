@@ -28,6 +28,11 @@ async def _run(settings: Settings) -> None:
     # the updates make. In a 200-client intake run the collector's time, measured with
     # gc.callbacks, went from 2.1 s to 0.8 s of the bot's 17 s of CPU.
     gc.freeze()
+    # An update makes some thousands of objects, nearly all freed when it ends. Collecting the
+    # youngest after every 700 allocations (Python's default) ran some 900 collections in a
+    # 200-client run, 4.5 % of the bot's CPU; after every 10,000, 40 collections and 2 %. The
+    # older generations keep their defaults' ratios.
+    gc.set_threshold(10_000, 10, 10)
     try:
         await app.run()
     finally:

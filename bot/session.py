@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -18,8 +18,13 @@ from aiogram.client.session.base import Response
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.speech import result_unread
+
 # One model per result type, for the life of the process (a few dozen at most).
 _KEPT: dict[Any, type[Any]] = {}
+
+# The answer to a call whose result nobody reads, once Telegram has said it took the call.
+_TAKEN: Response[Any] = Response[Any](ok=True)
 
 
 def keep_response_model(method: TelegramMethod[Any]) -> None:
@@ -43,4 +48,11 @@ class DeskSession(AiohttpSession):
         keep_response_model(method)
         if status_code == HTTPStatus.TOO_MANY_REQUESTS and self.on_flood is not None:
             self.on_flood()
+        if result_unread() and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            try:
+                answer = self.json_loads(content)
+            except Exception:  # aiogram's own check reports it
+                answer = None
+            if isinstance(answer, dict) and answer.get("ok") is True:
+                return cast(Response[TelegramType], _TAKEN)
         return super().check_response(bot, method, status_code, content)

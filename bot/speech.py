@@ -103,6 +103,14 @@ class Held:
 
 
 _held: ContextVar[Held | None] = ContextVar("held_speech", default=None)
+# Set while an update says what it held: nobody reads what those calls return.
+_unread: ContextVar[bool] = ContextVar("result_unread", default=False)
+
+
+def result_unread() -> bool:
+    """True while the calls being made are ones whose result nobody reads (the session then
+    checks that Telegram accepted them without building the returned objects)."""
+    return _unread.get()
 
 
 @contextmanager
@@ -157,6 +165,28 @@ async def speak(
     kept = kept or {}
     later: list[TelegramMethod[Any]] = []
     left: list[int] = []
+    with _reading_nothing():
+        await _say(bot, held, kept, sent, later, left)
+    return later, left
+
+
+@contextmanager
+def _reading_nothing() -> Iterator[None]:
+    token = _unread.set(True)
+    try:
+        yield
+    finally:
+        _unread.reset(token)
+
+
+async def _say(
+    bot: Bot,
+    held: Held,
+    kept: dict[int, int],
+    sent: SentHook | None,
+    later: list[TelegramMethod[Any]],
+    left: list[int],
+) -> None:
     for index, method in enumerate(held.calls):
         row = kept.get(index)
         if (later or left) and isinstance(method, SAYING):
@@ -176,7 +206,6 @@ async def speak(
             continue
         if row is not None and sent is not None:
             await sent(row)
-    return later, left
 
 
 def _instead(method: TelegramMethod[Any], held: Held) -> list[TelegramMethod[Any]]:

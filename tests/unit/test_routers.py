@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 
-from handlers import build_routers, run_checks_inline
+from handlers import build_routers, run_checks_inline, skip_where_nothing_handles
 
 
 def everything(router: Router) -> list[tuple[str, HandlerObject | FilterObject]]:
@@ -59,3 +60,58 @@ async def test_an_inline_check_keeps_its_answer_and_its_arguments() -> None:
     assert [c["flag"] for c in calls] == [1, 0]
     # Run inline: in the loop's own thread, not in the default executor.
     assert {c["thread"] for c in calls} == {threading.get_ident()}
+
+
+async def test_routers_with_nothing_for_an_update_type_are_not_walked() -> None:
+    looked: list[str] = []
+
+    def looking(name: str) -> Any:
+        def check(event: Any) -> bool:
+            looked.append(name)
+            return True
+
+        return check
+
+    async def handle(event: Any) -> str:
+        return "handled"
+
+    top, buttons, texts, watched = (Router(name=n) for n in ("top", "buttons", "texts", "watched"))
+    top.callback_query.filter(looking("top"))
+    top.message.filter(looking("top"))
+    buttons.callback_query.filter(looking("buttons"))
+    buttons.callback_query.register(handle)
+    texts.message.filter(looking("texts"))
+    texts.callback_query.filter(looking("texts"))  # a filter alone handles nothing
+    texts.message.register(handle)
+    outer: list[str] = []
+
+    async def middleware(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        outer.append("watched")
+        return await handler(event, data)
+
+    watched.edited_message.outer_middleware(middleware)
+    top.include_routers(texts, buttons, watched)
+    assert skip_where_nothing_handles(top) == {"message", "callback_query", "edited_message"}
+
+    assert await top.propagate_event(update_type="callback_query", event=object()) == "handled"
+    assert looked == ["top", "buttons"]  # not "texts": it has no button handler
+    looked.clear()
+    assert await top.propagate_event(update_type="message", event=object()) == "handled"
+    assert looked == ["top", "texts"]
+    looked.clear()
+    assert await top.propagate_event(update_type="poll", event=object()) is UNHANDLED
+    assert looked == []
+    # An outer middleware is run as aiogram runs it, even where no handler is.
+    assert await top.propagate_event(update_type="edited_message", event=object()) is UNHANDLED
+    assert outer == ["watched"]
+
+
+def test_the_desks_routers_are_walked_only_for_what_they_handle() -> None:
+    setup, managers, clients, group, operators, errors = build_routers(-1001)
+    assert skip_where_nothing_handles(group) == {"message"}
+    # Built again (a restarted bot in the same process): the sets are the new build's.
+    assert skip_where_nothing_handles(setup) == {"message", "my_chat_member"}
+    assert skip_where_nothing_handles(managers) == {"message"}
+    assert "callback_query" in skip_where_nothing_handles(clients)
+    assert skip_where_nothing_handles(errors) == {"error"}
+    assert "error" not in skip_where_nothing_handles(operators)

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from aiogram.client.session.base import Response
-from aiogram.methods import GetUpdates
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, SendMessage
+from aiogram.types import Message
 
+from bot import speech
 from bot.session import _KEPT, DeskSession
 
 
@@ -24,3 +33,45 @@ def test_the_session_reads_answers_as_aiogram_does() -> None:
     gc.collect()
     # After a collection pydantic's cache still finds the model the session keeps.
     assert Response[method.__returning__] is _KEPT[method.__returning__]  # type: ignore[name-defined]
+
+
+def _sent_message(content: str, status: int = 200) -> object:
+    session = DeskSession()
+    return session.check_response(
+        bot=None,  # type: ignore[arg-type]
+        method=SendMessage(chat_id=1, text="x"),
+        status_code=status,
+        content=content,
+    )
+
+
+# What Telegram answers to a sendMessage, and a body aiogram could not read as a Message.
+TAKEN = '{"ok": true, "result": {"message_id": 7, "date": 0, "chat": {"id": 1, "type": "private"}}}'
+UNREADABLE = '{"ok": true, "result": {"message_id": "not a number"}}'
+
+
+def test_a_result_nobody_reads_is_not_built_but_a_refusal_is_read_as_aiogram_reads_it() -> None:
+    # Outside an update's speech the answer is built and checked as aiogram does.
+    message = _sent_message(TAKEN).result  # type: ignore[attr-defined]
+    assert isinstance(message, Message) and message.message_id == 7
+    with pytest.raises(ClientDecodeError):
+        _sent_message(UNREADABLE)
+    with speech._reading_nothing():
+        # Taken: nothing is built (not even a body aiogram could not read).
+        assert _sent_message(TAKEN).result is None  # type: ignore[attr-defined]
+        assert _sent_message(UNREADABLE).result is None  # type: ignore[attr-defined]
+        # Refused or garbled: the same errors as ever.
+        with pytest.raises(TelegramRetryAfter) as flood:
+            _sent_message(
+                '{"ok": false, "error_code": 429, "description": "Too Many Requests",'
+                ' "parameters": {"retry_after": 5}}',
+                status=429,
+            )
+        assert flood.value.retry_after == 5
+        with pytest.raises(TelegramBadRequest):
+            _sent_message('{"ok": false, "error_code": 400, "description": "bad"}', 400)
+        with pytest.raises(ClientDecodeError):
+            _sent_message("<html>502 Bad Gateway</html>")
+        with pytest.raises(TelegramServerError):
+            _sent_message('{"ok": false, "error_code": 500, "description": "oops"}', 500)
+    assert not speech.result_unread()

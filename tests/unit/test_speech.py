@@ -22,7 +22,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 
-from bot.speech import READING, Held, HoldSpeech, holding, install, speak
+from bot.speech import READING, Held, HoldSpeech, holding, install, result_unread, speak
 
 OPERATORS = -100123
 CLIENT = 700_000_001
@@ -96,6 +96,27 @@ async def test_held_calls_are_made_in_order_after_speak() -> None:
     assert await speak(bot_of(bot), held) == ([], [])
     assert bot.calls == said
     assert [id(c) for c in bot.calls] == [id(c) for c in said]
+
+
+async def test_what_is_said_after_the_commit_is_marked_as_read_by_nobody() -> None:
+    """The session then skips building the results (bot.session); a read made inside the
+    update, and anything after speak, has its result built as usual."""
+    seen: list[bool] = []
+
+    class Watching(FakeBot):
+        async def __call__(
+            self, method: TelegramMethod[Any], request_timeout: int | None = None
+        ) -> Any:
+            seen.append(result_unread())
+            return await super().__call__(method, request_timeout)
+
+    held = in_private()
+    held.calls.extend([reply("one"), AnswerCallbackQuery(callback_query_id="q1")])
+    failing = fail_on(held.calls[0])
+    assert not result_unread()
+    await speak(bot_of(Watching(failing)), held)
+    assert seen == [True, True]
+    assert not result_unread()
 
 
 async def test_nothing_held_nothing_said() -> None:
