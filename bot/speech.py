@@ -153,6 +153,15 @@ def durable(method: TelegramMethod[Any]) -> bool:
 SentHook = Callable[[int], Awaitable[None]]
 
 
+@contextmanager
+def _reading_nothing() -> Iterator[None]:
+    token = _unread.set(True)
+    try:
+        yield
+    finally:
+        _unread.reset(token)
+
+
 async def speak(
     bot: Bot,
     held: Held,
@@ -166,46 +175,26 @@ async def speak(
     later: list[TelegramMethod[Any]] = []
     left: list[int] = []
     with _reading_nothing():
-        await _say(bot, held, kept, sent, later, left)
+        for index, method in enumerate(held.calls):
+            row = kept.get(index)
+            if (later or left) and isinstance(method, SAYING):
+                if row is None:
+                    later.append(method)
+                else:
+                    left.append(row)
+                continue
+            try:
+                await bot(method)
+            except Exception as exc:  # whatever happens, the decision stands
+                log.warning("%s after the commit failed: %r", method.__api_method__, exc)
+                if row is None:
+                    later.extend(_instead(method, held))
+                else:
+                    left.append(row)
+                continue
+            if row is not None and sent is not None:
+                await sent(row)
     return later, left
-
-
-@contextmanager
-def _reading_nothing() -> Iterator[None]:
-    token = _unread.set(True)
-    try:
-        yield
-    finally:
-        _unread.reset(token)
-
-
-async def _say(
-    bot: Bot,
-    held: Held,
-    kept: dict[int, int],
-    sent: SentHook | None,
-    later: list[TelegramMethod[Any]],
-    left: list[int],
-) -> None:
-    for index, method in enumerate(held.calls):
-        row = kept.get(index)
-        if (later or left) and isinstance(method, SAYING):
-            if row is None:
-                later.append(method)
-            else:
-                left.append(row)
-            continue
-        try:
-            await bot(method)
-        except Exception as exc:  # whatever happens, the decision stands
-            log.warning("%s after the commit failed: %r", method.__api_method__, exc)
-            if row is None:
-                later.extend(_instead(method, held))
-            else:
-                left.append(row)
-            continue
-        if row is not None and sent is not None:
-            await sent(row)
 
 
 def _instead(method: TelegramMethod[Any], held: Held) -> list[TelegramMethod[Any]]:
