@@ -99,8 +99,8 @@ async def test_held_calls_are_made_in_order_after_speak() -> None:
 
 
 async def test_what_is_said_after_the_commit_is_marked_as_read_by_nobody() -> None:
-    """The session then skips building the results (bot.session); a read made inside the
-    update, and anything after speak, has its result built as usual."""
+    """The session then skips building the results (bot.session), also for the calls made
+    after one failed; once speak returns, results are built as usual again."""
     seen: list[bool] = []
 
     class Watching(FakeBot):
