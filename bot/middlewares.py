@@ -118,9 +118,11 @@ class UpdateContextMiddleware(BaseMiddleware):
                     telegram_name=user.full_name[:300],
                     now=now,
                 )
-                if isinstance(event, Update) and event.message is not None:
+                if isinstance(event, Update) and event.message is not None and client.blocked_bot:
                     # A client who writes has unblocked the bot (if they ever blocked it); a
                     # button on an old message can be pressed in a chat with the bot blocked.
+                    # (Set only when it changes: a set attribute makes the client a row for
+                    # the unit of work to look at when the update commits.)
                     client.blocked_bot = False
                 data["client"] = client
                 locale = client.language

@@ -7,8 +7,9 @@ waiting on each other). Outside an update each call is its own short transaction
 Within an update a key's row is read once (kept in the session's `info`), and what the update
 sets is written by one statement when the session commits (an upsert, in the commit's own
 transaction, before it ends). Every update reads its dialogue and most change it, so this is
-plain SQL on the session's connection, not the ORM's identity map and unit of work: a third
-of the cost. A rollback forgets what was kept."""
+plain SQL, not the ORM's identity map and unit of work (a third of the cost), and on SQLite it
+runs on the driver of the session's connection (storage.direct). A rollback forgets what was
+kept."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from storage import direct
 from storage.models import FsmRecord, table_of
 
 # session.info key: the dialogues read or set in this update's session, by key.
@@ -34,13 +36,18 @@ _ROWS = "fsm_rows"
 
 _TABLE = table_of(FsmRecord)
 # Built once (their cache keys too): they run for every update.
-_READ = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("fsm_key"))
+# On SQLite they run on the driver itself (storage.direct).
+_READ = direct.Prepared(
+    select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("fsm_key"))
+)
 _WRITE = {
-    name: insert(_TABLE)
-    .values(key=bindparam("fsm_key"), state=bindparam("fsm_state"), data=bindparam("fsm_data"))
-    .on_conflict_do_update(
-        index_elements=[_TABLE.c.key],
-        set_={"state": bindparam("fsm_state"), "data": bindparam("fsm_data")},
+    name: direct.Prepared(
+        insert(_TABLE)
+        .values(key=bindparam("fsm_key"), state=bindparam("fsm_state"), data=bindparam("fsm_data"))
+        .on_conflict_do_update(
+            index_elements=[_TABLE.c.key],
+            set_={"state": bindparam("fsm_state"), "data": bindparam("fsm_data")},
+        )
     )
     for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
@@ -72,7 +79,7 @@ def _write_rows(session: Session) -> None:
     ]
     if not changed:
         return
-    session.execute(_WRITE[session.get_bind().dialect.name], changed)
+    direct.run_in_sync(session, _WRITE[session.get_bind().dialect.name], changed)
     for row in rows.values():
         row.changed = False
 
@@ -113,7 +120,7 @@ class SqlAlchemyStorage(BaseStorage):
         rows: dict[str, _Dialogue] = session.info.setdefault(_ROWS, {})
         row = rows.get(name)
         if row is None:
-            found = (await session.execute(_READ, {"fsm_key": name})).first()
+            found = await direct.first(session, _READ, {"fsm_key": name})
             row = rows[name] = _Dialogue() if found is None else _Dialogue(*found)
         return row
 

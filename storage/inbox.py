@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import InboxStatus
+from storage import direct
 from storage.models import InboxUpdate, table_of
 
 PENDING = InboxStatus.PENDING
@@ -26,7 +27,7 @@ PENDING = InboxStatus.PENDING
 # Built once (its cache key too): it runs for every update. On the table, not the mapped class:
 # plain SQL, without the ORM's bulk-update machinery (and its autoflush) around it.
 _INBOX = table_of(InboxUpdate)
-_MARK_HANDLED = (
+_MARK_HANDLED = direct.Prepared(
     update(_INBOX)
     .where(_INBOX.c.update_id == bindparam("handled_id"), _INBOX.c.status == PENDING)
     .values(status=InboxStatus.HANDLED, handled_at=bindparam("handled_now"))
@@ -111,10 +112,8 @@ class InboxRepo:
     async def mark_handled(self, update_id: int, *, now: datetime) -> bool:
         """In the transaction of the update's effects: False if it was handled already (by
         another transaction, another process), and then those effects must not be kept."""
-        done = await self.session.execute(
-            _MARK_HANDLED, {"handled_id": update_id, "handled_now": now}
-        )
-        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+        values = {"handled_id": update_id, "handled_now": now}
+        return await direct.rowcount(self.session, _MARK_HANDLED, values) == 1
 
     async def mark_failed(self, update_id: int, *, now: datetime, error: str, final: bool) -> None:
         """One failed attempt; `final` ends the update's tries (it is kept, as failed)."""

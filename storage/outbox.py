@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import OutboxStatus, Place, Purpose
+from storage import direct
 from storage.fitting import fit_values
 from storage.models import OutboxItem, table_of
 
@@ -41,6 +42,16 @@ _SENT_BY = (
     )
 )
 _INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# The replies' insert, by the columns given (its SQL depends on them): on SQLite on the driver
+# itself (storage.direct).
+_INSERTS: dict[tuple[str, ...], direct.Prepared] = {}
+
+
+def _insert(keys: tuple[str, ...]) -> direct.Prepared:
+    prepared = _INSERTS.get(keys)
+    if prepared is None:
+        prepared = _INSERTS[keys] = direct.Prepared(_INSERT, keys)
+    return prepared
 
 
 class OutboxRepo:
@@ -124,7 +135,9 @@ class OutboxRepo:
         ids: list[int] = []
         for row in rows:
             values = fit_values(_OUTBOX, {**row, **lease})
-            ids.append(int((await self.session.execute(_INSERT, values)).scalar_one()))
+            inserted = await direct.first(self.session, _insert(tuple(values)), values)
+            assert inserted is not None  # RETURNING gives the new row's id
+            ids.append(int(inserted[0]))
         return ids
 
     async def ready_chats(self, now: datetime, limit: int = 50) -> Sequence[int]:

@@ -189,6 +189,24 @@ class Connection:
     def cursor(self) -> Cursor:
         return Cursor(self)
 
+    async def fetch_first(self, sql: str, parameters: Sequence[Any]) -> Any:
+        """The first row of a statement run on its own cursor (storage.direct)."""
+        cursor = self._db().cursor()
+        try:
+            await self._run(cursor.execute, sql, parameters)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    async def change(self, sql: str, parameters: Sequence[Any]) -> int:
+        """Run a statement that returns no rows; the rows it changed (storage.direct)."""
+        cursor = self._db().cursor()
+        try:
+            await self._run(cursor.execute, sql, parameters)
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
     async def commit(self) -> None:
         db = self._db()
         writing = db.in_transaction
