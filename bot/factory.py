@@ -50,7 +50,7 @@ from scheduler.jobs import DeskScheduler
 from scheduler.leases import JobLeases
 from scheduler.liveness import Liveness
 from scheduler.pacing import Limits
-from storage.db import create_engine, create_session_factory, upgrade
+from storage.db import create_engine, create_session_factory, durable_barrier, upgrade
 from storage.fsm import HeldStorage, SqlAlchemyStorage
 
 log = logging.getLogger(__name__)
@@ -351,8 +351,10 @@ async def build_app(
     for router in build_routers(settings.operator_chat_id):
         dispatcher.include_router(router)
     metrics = DeskMetrics()
+    durable = durable_barrier(settings.database_url)
     if isinstance(bot.session, DeskSession):
         bot.session.on_flood = metrics.flood.inc
+        bot.session.durable = durable
     worker.metrics = metrics
     jobs.metrics = metrics
 
@@ -370,6 +372,7 @@ async def build_app(
         shared=engine.dialect.name == "postgresql",
         process_id=worker.worker_id,
         metrics=metrics,
+        durable=durable,
     )
     return App(
         settings,

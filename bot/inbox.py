@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -133,8 +133,12 @@ class Inbox:
         shared: bool = False,
         process_id: str = "",
         metrics: DeskMetrics | None = None,
+        durable: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
+        # Awaited after the store commits, before Telegram may learn of it (the SQLite group
+        # commit's fsync: storage.sqlite_inline.Durability).
+        self.durable = durable
         self.dispatcher = dispatcher
         self.bot = bot
         self.clock = clock
@@ -160,6 +164,8 @@ class Inbox:
         async with self.sessions() as session:
             new = await InboxRepo(session).store(received, now=self.clock.now())
             await session.commit()
+        if self.durable is not None:
+            await self.durable()
         for update, row in zip(updates, received, strict=True):
             if update.update_id in new:
                 self._queue(row.chat_key, _Entry(update.update_id, update, None))

@@ -8,7 +8,7 @@ it in pydantic's cache (0.05 ms)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -34,9 +34,22 @@ def keep_response_model(method: TelegramMethod[Any]) -> None:
 
 
 class DeskSession(AiohttpSession):
-    """Also counts Telegram's flood-control answers (429), whichever call got them."""
+    """Also counts Telegram's flood-control answers (429), whichever call got them, and makes
+    what was committed durable before any call tells Telegram about it (`durable`: the SQLite
+    group commit, storage.db.durable_barrier)."""
 
     on_flood: Callable[[], None] | None = None
+    durable: Callable[[], Awaitable[None]] | None = None
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        if self.durable is not None:
+            await self.durable()
+        return await super().make_request(bot, method, timeout)
 
     def check_response(
         self,

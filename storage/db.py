@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,16 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(
         url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW
     )
+
+
+def durable_barrier(url: str) -> Callable[[], Awaitable[None]] | None:
+    """What to await before telling the outside world about a commit: on a SQLite file, the
+    group commit's fsync (storage.sqlite_inline.Durability); elsewhere nothing (PostgreSQL's
+    commit is on disk when it returns)."""
+    if not url.startswith("sqlite"):
+        return None
+    durability = sqlite_inline.durability_of(url)
+    return durability.durable if durability is not None else None
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

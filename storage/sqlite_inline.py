@@ -18,11 +18,21 @@ pause for other processes' writers, until the timeout (30 s, as before). A state
 have started a transaction (Python's sqlite3 begins one before the first INSERT, UPDATE or
 DELETE) is tried again from a clean state; inside a transaction only a plain "busy" is retried
 (a stale snapshot never becomes fresh by waiting, as with SQLite's own handler).
+
+The other thing a thread hid is the commit's fsync of the write-ahead log: half a millisecond
+or more on a virtual disk, during which the loop would stand still, once per update. So the
+connections commit without it (`PRAGMA synchronous=NORMAL`: a commit is in the log, safe from a
+crash of the process, not yet from a power cut), and `Durability.durable()` makes everything
+committed so far durable with one fsync of the log in a thread, shared by all who wait for it
+(group commit). Whoever tells the outside world about a commit waits for it first: the inbox
+before Telegram learns an update is stored, the bot's session before any Bot API call
+(bot.session). A checkpoint, which moves the log into the database file, syncs both itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 import weakref
@@ -73,7 +83,54 @@ class _Writers:
             pass
 
 
+class Durability:
+    """Group commit for one database file: commits are counted as they happen, and
+    `durable()` returns once every commit made before it was called is on disk (one fsync of
+    the write-ahead log for all who wait at once)."""
+
+    def __init__(self, database: str) -> None:
+        self.log = f"{database}-wal"
+        # Writing commits so far, and how many of them are on disk. One to begin with: what an
+        # earlier process committed may not be on disk yet (it was killed before its fsync),
+        # and this one may act on it; the first wait syncs it.
+        self.committed = 1
+        self.synced = 0
+        self.fsyncs = 0
+        self._syncing: asyncio.Future[None] | None = None
+
+    def note_commit(self) -> None:
+        self.committed += 1
+
+    async def durable(self) -> None:
+        target = self.committed
+        while self.synced < target:
+            syncing = self._syncing
+            if syncing is None or syncing.get_loop() is not asyncio.get_running_loop():
+                syncing = self._syncing = asyncio.ensure_future(self._sync())
+            await asyncio.shield(syncing)
+
+    async def _sync(self) -> None:
+        upto = self.committed
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._fsync)
+            self.synced = max(self.synced, upto)
+        finally:
+            self._syncing = None
+
+    def _fsync(self) -> None:
+        try:
+            fd = os.open(self.log, os.O_RDONLY)
+        except FileNotFoundError:  # no log: everything is in the database file, synced
+            return
+        try:
+            os.fsync(fd)
+            self.fsyncs += 1
+        finally:
+            os.close(fd)
+
+
 _WRITERS: weakref.WeakValueDictionary[str, _Writers] = weakref.WeakValueDictionary()
+_DURABILITY: weakref.WeakValueDictionary[str, Durability] = weakref.WeakValueDictionary()
 
 
 class Cursor:
@@ -151,10 +208,17 @@ class Connection:
     caller's thread (the attributes SQLAlchemy's adapter reads, `_conn`, `_connection` and
     `_tx`, included)."""
 
-    def __init__(self, conn: sqlite3.Connection, writers: _Writers, timeout: float) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        writers: _Writers,
+        timeout: float,
+        durability: Durability | None = None,
+    ) -> None:
         self._conn: sqlite3.Connection | None = conn
         self._writers = writers
         self._timeout = timeout
+        self._durability = durability
         self._tx = _AtOnce()
 
     @property
@@ -212,6 +276,8 @@ class Connection:
         writing = db.in_transaction
         await self._run(db.commit)
         if writing:
+            if self._durability is not None:
+                self._durability.note_commit()
             self._writers.ended()
 
     async def rollback(self) -> None:
@@ -248,8 +314,21 @@ def connector(url: str, *, timeout: float = TIMEOUT) -> Callable[[], Any]:
     options = {**options, "timeout": 0, "check_same_thread": False}
     # One per database file, whichever engine of this process writes it.
     writers = _WRITERS.setdefault(str(database), _Writers())
+    durability = durability_of(url)
 
     async def connect() -> Connection:
-        return Connection(sqlite3.connect(database, **options), writers, timeout)
+        conn = sqlite3.connect(database, **options)
+        if durability is not None:
+            conn.execute("PRAGMA synchronous=NORMAL")  # the fsync is Durability's
+        return Connection(conn, writers, timeout, durability)
 
     return connect
+
+
+def durability_of(url: str) -> Durability | None:
+    """The group commit of the URL's database file (None in memory: nothing to sync)."""
+    args, _options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    [database] = args
+    if database in ("", ":memory:") or str(database).startswith("file::memory:"):
+        return None
+    return _DURABILITY.setdefault(str(database), Durability(str(database)))

@@ -153,3 +153,47 @@ async def test_each_beat_tells_how_many_processes_are_alive(
         await session.commit()
     await first.once()
     assert told == [1, 2, 2]
+
+
+async def test_received_updates_are_made_durable_before_receive_returns(
+    sessions: Sessions, now: datetime
+) -> None:
+    """On a SQLite file the commit leaves the fsync to the group commit: the inbox waits for
+    it before Telegram may learn that the updates are stored (the next offset, a 200)."""
+    from typing import Any, cast
+
+    from aiogram import Bot, Dispatcher
+    from aiogram.types import Update
+
+    from bot.clock import SystemClock
+    from bot.inbox import Inbox
+
+    seen: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def durable() -> None:
+        async with sessions() as session:  # committed by then, and not yet confirmed
+            seen.append([r.update_id for r in await InboxRepo(session).pending()])
+        await release.wait()
+
+    class Handles:
+        async def feed_update(self, bot: Any, update: Update, **kw: Any) -> None:
+            kw["inbox"].handled = True
+
+    inbox = Inbox(
+        sessions,
+        cast(Dispatcher, Handles()),
+        cast(Bot, object()),
+        SystemClock(),
+        durable=durable,
+    )
+    body = {
+        "update_id": 77,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "x"},
+    }
+    receiving = asyncio.create_task(inbox.receive([Update.model_validate(body)]))
+    await asyncio.sleep(0.05)
+    assert seen == [[77]] and not receiving.done()
+    release.set()
+    assert await asyncio.wait_for(receiving, 5) == 1
+    await inbox.stop()

@@ -4,6 +4,7 @@ without stopping the loop, a transaction that could not start tried again from a
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -192,3 +193,76 @@ async def test_a_writer_closed_from_another_thread_still_wakes_the_waiting_state
     await holder.invalidate()
     await holder.close()
     assert await rows(engine) == [2]
+
+
+# ---------------------------------------------------------------- group commit
+
+
+async def test_commits_skip_the_fsync_and_one_fsync_makes_all_of_them_durable(
+    engine: AsyncEngine, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    durability = sqlite_inline.durability_of(f"sqlite+aiosqlite:///{path}")
+    assert durability is not None
+    async with engine.connect() as conn:
+        # The connection's commits leave the fsync to the group commit.
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    for n in range(5):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+    assert synced == []  # five commits, no fsync
+    assert durability.synced < durability.committed
+    # Ten who wait at once share one fsync of the log, which covers every commit before.
+    await asyncio.gather(*(durability.durable() for _ in range(10)))
+    assert len(synced) == 1
+    assert durability.synced == durability.committed
+    await durability.durable()  # nothing committed since: nothing to sync
+    assert len(synced) == 1
+    # A read commits nothing to sync either.
+    await rows(engine)
+    await durability.durable()
+    assert len(synced) == 1
+
+
+async def test_a_commit_made_while_the_log_is_synced_waits_for_the_next_fsync(
+    engine: AsyncEngine, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    durability = sqlite_inline.durability_of(f"sqlite+aiosqlite:///{path}")
+    assert durability is not None
+    syncing, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        calls.append(fd)
+        syncing.set()
+        release.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (1)"))
+    first = asyncio.create_task(durability.durable())
+    await asyncio.to_thread(syncing.wait, 10)
+    async with engine.begin() as conn:  # committed while the first fsync runs
+        await conn.execute(text("INSERT INTO t VALUES (2)"))
+    second = asyncio.create_task(durability.durable())
+    await asyncio.sleep(0.05)
+    assert not first.done() and not second.done()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 10)
+    # The first fsync may have begun before the second commit: its waiter got one more.
+    assert len(calls) == 2
+    assert durability.synced == durability.committed
+
+
+def test_a_database_in_memory_has_nothing_to_sync() -> None:
+    assert sqlite_inline.durability_of("sqlite+aiosqlite://") is None
+    assert sqlite_inline.durability_of("sqlite+aiosqlite:///:memory:") is None

@@ -4,8 +4,10 @@ call after a garbage collection (5 to 7 ms of CPU each time)."""
 from __future__ import annotations
 
 import gc
+from typing import cast
 
 import pytest
+from aiogram import Bot
 from aiogram.client.session.base import Response
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -75,3 +77,30 @@ def test_a_result_nobody_reads_is_not_built_but_a_refusal_is_read_as_aiogram_rea
         with pytest.raises(TelegramServerError):
             _sent_message('{"ok": false, "error_code": 500, "description": "oops"}', 500)
     assert not speech.result_unread()
+
+
+async def test_every_call_waits_until_what_was_committed_is_durable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite the commits leave the fsync to the group commit: nothing is said to Telegram
+    about a decision before it is on disk (the getUpdates offset that confirms the stored
+    updates included)."""
+    from aiogram.client.session.aiohttp import AiohttpSession
+
+    order: list[str] = []
+
+    async def durable() -> None:
+        order.append("durable")
+
+    async def request(self: object, bot: object, method: object, *_timeout: object) -> str:
+        order.append(type(method).__name__)
+        return "sent"
+
+    monkeypatch.setattr(AiohttpSession, "make_request", request)
+    session = DeskSession()
+    session.durable = durable
+    bot = cast(Bot, None)
+    assert await session.make_request(bot, SendMessage(chat_id=1, text="x")) == "sent"
+    assert await session.make_request(bot, GetUpdates(offset=5)) == "sent"
+    assert order == ["durable", "SendMessage", "durable", "GetUpdates"]
+    await session.close()
