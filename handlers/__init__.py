@@ -71,7 +71,10 @@ def skip_where_nothing_handles(router: Router) -> frozenset[str]:
     group's setup for a client's button, the managers' commands for a callback, the error
     handlers' router for every update. Each router of the desk is left out for the update types
     that neither it nor a router below it has a handler or an outer middleware for, which is
-    what aiogram would have found there. Returns those types."""
+    what aiogram would have found there. Where the router has no outer middleware for the
+    update type, its walk goes straight to aiogram's own `_propagate_event`, without the empty
+    middleware chain aiogram builds around it for every update (a closure and `functools.wraps`
+    a router). Returns those types."""
     used: set[str] = {
         name
         for name, observer in router.observers.items()
@@ -82,10 +85,18 @@ def skip_where_nothing_handles(router: Router) -> frozenset[str]:
     handled = frozenset(used)
     propagate = type(router).propagate_event.__get__(router)  # not an earlier build's wrapper
 
+    observers = router.observers
+    inner = router._propagate_event
+
     async def propagate_event(update_type: str, event: Any, **kwargs: Any) -> Any:
         if update_type not in handled:
             return UNHANDLED
-        return await propagate(update_type, event, **kwargs)
+        observer = observers.get(update_type)
+        if observer is None or observer.outer_middleware:
+            return await propagate(update_type, event, **kwargs)
+        # What aiogram's propagate_event does when the chain around it is empty.
+        kwargs["event_router"] = router
+        return await inner(observer=observer, update_type=update_type, event=event, **kwargs)
 
     router.propagate_event = propagate_event  # type: ignore[method-assign]
     return handled

@@ -106,6 +106,35 @@ async def test_routers_with_nothing_for_an_update_type_are_not_walked() -> None:
     assert outer == ["watched"]
 
 
+async def test_a_router_without_outer_middleware_is_walked_without_the_empty_chain() -> None:
+    """The handler gets what aiogram's own walk gives it (the router it is in included), and
+    no middleware chain is built where there is no middleware."""
+    got: dict[str, Any] = {}
+
+    async def handle(event: Any, event_router: Router, extra: str) -> str:
+        got.update(event_router=event_router, extra=extra)
+        return "handled"
+
+    top, leaf = Router(name="top"), Router(name="leaf")
+    leaf.message.register(handle)
+    top.include_router(leaf)
+    skip_where_nothing_handles(top)
+    chains: list[Any] = []
+    for router in (top, leaf):
+        observer = router.message
+        real = observer.wrap_outer_middleware
+
+        def counted(*args: Any, real: Any = real, **kwargs: Any) -> Any:
+            chains.append(args)
+            return real(*args, **kwargs)
+
+        observer.wrap_outer_middleware = counted  # type: ignore[method-assign]
+    result = await top.propagate_event(update_type="message", event=object(), extra="x")
+    assert result == "handled"
+    assert got == {"event_router": leaf, "extra": "x"}
+    assert chains == []
+
+
 def test_the_desks_routers_are_walked_only_for_what_they_handle() -> None:
     setup, managers, clients, group, operators, errors = build_routers(-1001)
     assert skip_where_nothing_handles(group) == {"message"}
