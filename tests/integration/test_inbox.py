@@ -169,11 +169,12 @@ async def test_received_updates_are_made_durable_before_receive_returns(
     from bot.inbox import Inbox
 
     seen: list[list[int]] = []
-    release = asyncio.Event()
+    waiting, release = asyncio.Event(), asyncio.Event()
 
     async def durable() -> None:
         async with sessions() as session:  # committed by then, and not yet confirmed
             seen.append([r.update_id for r in await InboxRepo(session).pending()])
+        waiting.set()
         await release.wait()
 
     class Handles:
@@ -192,6 +193,7 @@ async def test_received_updates_are_made_durable_before_receive_returns(
         "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "x"},
     }
     receiving = asyncio.create_task(inbox.receive([Update.model_validate(body)]))
+    await asyncio.wait_for(waiting.wait(), 10)
     await asyncio.sleep(0.05)
     assert seen == [[77]] and not receiving.done()
     release.set()
