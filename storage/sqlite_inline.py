@@ -95,7 +95,6 @@ class Durability:
         # and this one may act on it; the first wait syncs it.
         self.committed = 1
         self.synced = 0
-        self.fsyncs = 0
         self._syncing: asyncio.Future[None] | None = None
 
     def note_commit(self) -> None:
@@ -124,7 +123,6 @@ class Durability:
             return
         try:
             os.fsync(fd)
-            self.fsyncs += 1
         finally:
             os.close(fd)
 
