@@ -304,11 +304,17 @@ class Connection:
             conn.close()
 
 
+def _connect_args(url: str) -> tuple[Any, dict[str, Any]]:
+    """The database and the options SQLAlchemy's aiosqlite dialect would open the URL with."""
+    args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
+    [database] = args
+    return database, dict(options)
+
+
 def connector(url: str, *, timeout: float = TIMEOUT) -> Callable[[], Any]:
     """The `async_creator` for `create_async_engine(url, ...)`: connections to the URL's
     database as SQLAlchemy's aiosqlite dialect would open them, run on the caller's thread."""
-    args, options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
-    [database] = args
+    database, options = _connect_args(url)
     options = {**options, "timeout": 0, "check_same_thread": False}
     # One per database file, whichever engine of this process writes it.
     writers = _WRITERS.setdefault(str(database), _Writers())
@@ -325,8 +331,7 @@ def connector(url: str, *, timeout: float = TIMEOUT) -> Callable[[], Any]:
 
 def durability_of(url: str) -> Durability | None:
     """The group commit of the URL's database file (None in memory: nothing to sync)."""
-    args, _options = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
-    [database] = args
+    database, _options = _connect_args(url)
     if database in ("", ":memory:") or str(database).startswith("file::memory:"):
         return None
     return _DURABILITY.setdefault(str(database), Durability(str(database)))

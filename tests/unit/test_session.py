@@ -104,3 +104,28 @@ async def test_every_call_waits_until_what_was_committed_is_durable(
     assert await session.make_request(bot, GetUpdates(offset=5)) == "sent"
     assert order == ["durable", "SendMessage", "durable", "GetUpdates"]
     await session.close()
+
+
+async def test_a_failed_fsync_fails_the_call_and_nothing_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What could not be made durable is not said: the call fails as a failed call does (the
+    update's replies stay in the outbox for the delivery worker; the poller tries again)."""
+    from aiogram.client.session.aiohttp import AiohttpSession
+
+    sent: list[str] = []
+
+    async def durable() -> None:
+        raise OSError(5, "Input/output error")
+
+    async def request(self: object, bot: object, method: object, *_timeout: object) -> str:
+        sent.append(type(method).__name__)
+        return "sent"
+
+    monkeypatch.setattr(AiohttpSession, "make_request", request)
+    session = DeskSession()
+    session.durable = durable
+    with pytest.raises(OSError, match="Input/output error"):
+        await session.make_request(cast(Bot, None), SendMessage(chat_id=1, text="x"))
+    assert sent == []
+    await session.close()
