@@ -4,6 +4,7 @@ call after a garbage collection (5 to 7 ms of CPU each time)."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import pytest
@@ -79,18 +80,11 @@ def test_a_result_nobody_reads_is_not_built_but_a_refusal_is_read_as_aiogram_rea
     assert not speech.result_unread()
 
 
-async def test_every_call_waits_until_what_was_committed_is_durable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """On SQLite the commits leave the fsync to the group commit: nothing is said to Telegram
-    about a decision before it is on disk (the getUpdates offset that confirms the stored
-    updates included)."""
+def recording_session(
+    monkeypatch: pytest.MonkeyPatch, durable: Callable[[], Awaitable[None]], order: list[str]
+) -> DeskSession:
+    """A session whose requests are only noted in `order` (by method), waiting for `durable`."""
     from aiogram.client.session.aiohttp import AiohttpSession
-
-    order: list[str] = []
-
-    async def durable() -> None:
-        order.append("durable")
 
     async def request(self: object, bot: object, method: object, *_timeout: object) -> str:
         order.append(type(method).__name__)
@@ -99,6 +93,21 @@ async def test_every_call_waits_until_what_was_committed_is_durable(
     monkeypatch.setattr(AiohttpSession, "make_request", request)
     session = DeskSession()
     session.durable = durable
+    return session
+
+
+async def test_every_call_waits_until_what_was_committed_is_durable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite the commits leave the fsync to the group commit: nothing is said to Telegram
+    about a decision before it is on disk (the getUpdates offset that confirms the stored
+    updates included)."""
+    order: list[str] = []
+
+    async def durable() -> None:
+        order.append("durable")
+
+    session = recording_session(monkeypatch, durable, order)
     bot = cast(Bot, None)
     assert await session.make_request(bot, SendMessage(chat_id=1, text="x")) == "sent"
     assert await session.make_request(bot, GetUpdates(offset=5)) == "sent"
@@ -111,20 +120,12 @@ async def test_a_failed_fsync_fails_the_call_and_nothing_is_sent(
 ) -> None:
     """What could not be made durable is not said: the call fails as a failed call does (the
     update's replies stay in the outbox for the delivery worker; the poller tries again)."""
-    from aiogram.client.session.aiohttp import AiohttpSession
-
     sent: list[str] = []
 
     async def durable() -> None:
         raise OSError(5, "Input/output error")
 
-    async def request(self: object, bot: object, method: object, *_timeout: object) -> str:
-        sent.append(type(method).__name__)
-        return "sent"
-
-    monkeypatch.setattr(AiohttpSession, "make_request", request)
-    session = DeskSession()
-    session.durable = durable
+    session = recording_session(monkeypatch, durable, sent)
     with pytest.raises(OSError, match="Input/output error"):
         await session.make_request(cast(Bot, None), SendMessage(chat_id=1, text="x"))
     assert sent == []
