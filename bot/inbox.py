@@ -147,6 +147,7 @@ class Inbox:
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int, deque[_Entry]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._receiving = 0  # receive() calls storing or waiting for their store to be durable
         # Shared mode: which process this is (its leases), and chats with news since their
         # drain last looked at the database.
         self.shared = shared
@@ -161,11 +162,15 @@ class Inbox:
         """Store the updates, then queue the new ones for handling. When this returns they are
         safe, and Telegram may be told so; when it raises, nothing is to be confirmed."""
         received = [Received(u.update_id, chat_key(u), body_of(u)) for u in updates]
-        async with self.sessions() as session:
-            new = await InboxRepo(session).store(received, now=self.clock.now())
-            await session.commit()
-        if self.durable is not None:
-            await self.durable()
+        self._receiving += 1
+        try:
+            async with self.sessions() as session:
+                new = await InboxRepo(session).store(received, now=self.clock.now())
+                await session.commit()
+            if self.durable is not None:
+                await self.durable()
+        finally:
+            self._receiving -= 1
         for update, row in zip(updates, received, strict=True):
             if update.update_id in new:
                 self._queue(row.chat_key, _Entry(update.update_id, update, None))
@@ -191,7 +196,8 @@ class Inbox:
     # ------------------------------------------------------------ handling
 
     def idle(self) -> bool:
-        return not self._tasks
+        """Nothing being stored and nothing stored waiting to be handled in memory."""
+        return not self._tasks and not self._receiving
 
     async def wait_idle(self, limit: float) -> bool:
         """Wait for what is in memory to be handled; False if time ran out."""

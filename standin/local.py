@@ -94,6 +94,23 @@ class LocalBot:
         await self.stop()
         await self.start()
 
+    async def handled(self, limit: float = 8.0) -> None:
+        """Until the bot has taken every update and handled it; what it queued may still be
+        waiting (a back-off, the group's pacing)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            await self.standin.idle(timeout=max(0.5, deadline - loop.time()))
+            if self._handled():
+                return
+            if loop.time() > deadline:
+                raise TimeoutError(f"the bot did not handle its updates within {limit:.0f}s")
+            await asyncio.sleep(0.05)
+
+    def _handled(self) -> bool:
+        assert self.app is not None
+        return self.app.inflight.count == 0 and self.app.inbox.idle()
+
     async def pending_outbox(self) -> int:
         assert self.app is not None
         async with self.app.sessions() as session:
@@ -103,8 +120,7 @@ class LocalBot:
         assert self.app is not None
         app = self.app
         return (
-            app.inflight.count == 0
-            and app.inbox.idle()
+            self._handled()
             and app.jobs.idle()
             and app.daily.idle()
             and await self.pending_outbox() == 0

@@ -93,9 +93,14 @@ async def test_a_restart_with_undelivered_messages(harness: Harness) -> None:
     card = operator.card(1001)["message_id"]
     harness.standin.send_message(operator.id, OPERATORS, text="Ответ 1", reply_to=card)
     harness.standin.send_message(operator.id, OPERATORS, text="Ответ 2", reply_to=card)
-    await harness.standin.idle()  # taken by the bot, but not settled: the first is backing off
-    pending = [i for i in await outbox(harness) if i.status == "pending"]
-    assert len(pending) == 2  # the first waits for its back-off, the second behind it
+    # Until the first answer's copy was refused and both answers are handled: the first waits
+    # for its back-off, the second behind it (the card and the topic may still be paced too).
+    await harness.standin.wait_for(
+        lambda: any(c.status == 500 for c in harness.standin.calls_of("copyMessage")), timeout=10
+    )
+    await harness.handled()
+    relays = [i for i in await outbox(harness) if i.purpose == "relay_to_client"]
+    assert [(i.status, i.attempts) for i in relays] == [("pending", 1), ("pending", 0)]
     await harness.stop()
     await harness.start()
     harness.clock.advance(timedelta(seconds=5))

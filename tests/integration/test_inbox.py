@@ -196,6 +196,9 @@ async def test_received_updates_are_made_durable_before_receive_returns(
     await asyncio.wait_for(waiting.wait(), 10)
     await asyncio.sleep(0.05)
     assert seen == [[77]] and not receiving.done()
+    assert not inbox.idle()  # stored, not yet handed over: not idle for whoever waits on it
     release.set()
     assert await asyncio.wait_for(receiving, 5) == 1
+    await inbox.wait_idle(5)
+    assert inbox.idle()
     await inbox.stop()
