@@ -24,9 +24,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # Connections per process: the inbox's slots (INBOX_CONCURRENCY, 10), the delivery worker's
 # chats at once (4), and one each for taking updates in, marking replies sent, the heartbeat
-# and the scheduler: 5 kept open and up to 15 more.
-POOL_SIZE = 5
-MAX_OVERFLOW = 15
+# and the scheduler: 18 kept open once used and 2 more for a moment. Kept, not overflow: a
+# connection closed on return is opened again at the next burst (on PostgreSQL a connection,
+# its authentication and its prepared statements, each time).
+POOL_SIZE = 18
+MAX_OVERFLOW = 2
 
 
 def create_engine(url: str) -> AsyncEngine:
