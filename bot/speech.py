@@ -13,6 +13,7 @@ handlers need their answers, and they decide nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -170,31 +171,56 @@ async def speak(
 ) -> tuple[list[TelegramMethod[Any]], list[int]]:
     """Say what was held, after the commit. `kept` maps a call's place in `held.calls` to its
     outbox row, and `sent` records such a row as sent. Returns what could not be said now and
-    is to be queued in the outbox (in order), and the kept rows left for the delivery worker."""
+    is to be queued in the outbox (in order), and the kept rows left for the delivery worker.
+
+    What says something new goes out one call after another, in order; the rest (a pop-up, a
+    changed keyboard, an edit) goes out beside it, also in its own order, so the acknowledgement
+    after a button does not wait for the pop-up and the keyboard change one round trip each."""
     kept = kept or {}
-    later: list[TelegramMethod[Any]] = []
-    left: list[int] = []
-    with _reading_nothing():
-        for index, method in enumerate(held.calls):
-            row = kept.get(index)
-            if (later or left) and isinstance(method, SAYING):
+    # By the call's place in held.calls: what is to be queued instead, and kept rows left.
+    later: dict[int, list[TelegramMethod[Any]]] = {}
+    left: dict[int, int] = {}
+
+    async def say(indices: list[int]) -> None:
+        failed = False
+        for index in indices:
+            method, row = held.calls[index], kept.get(index)
+            if failed and isinstance(method, SAYING):
+                # Something new failed before: this waits its turn in the outbox behind it.
                 if row is None:
-                    later.append(method)
+                    later[index] = [method]
                 else:
-                    left.append(row)
+                    left[index] = row
                 continue
             try:
                 await bot(method)
             except Exception as exc:  # whatever happens, the decision stands
                 log.warning("%s after the commit failed: %r", method.__api_method__, exc)
+                failed = True
                 if row is None:
-                    later.extend(_instead(method, held))
+                    later[index] = _instead(method, held)
                 else:
-                    left.append(row)
+                    left[index] = row
                 continue
             if row is not None and sent is not None:
                 await sent(row)
-    return later, left
+
+    saying = [i for i, method in enumerate(held.calls) if isinstance(method, SAYING)]
+    beside = [i for i, method in enumerate(held.calls) if not isinstance(method, SAYING)]
+    with _reading_nothing():
+        if saying and beside:
+            # The pop-up first (it stops the button's clock), the new messages beside it.
+            messages = asyncio.ensure_future(say(saying))
+            try:
+                await say(beside)
+            except BaseException:  # cancelled with the update (the bot stopping)
+                messages.cancel()
+                raise
+            await messages
+        else:
+            await say(saying or beside)
+    queued = [method for index in sorted(later) for method in later[index]]
+    return queued, [left[index] for index in sorted(left)]
 
 
 def _instead(method: TelegramMethod[Any], held: Held) -> list[TelegramMethod[Any]]:

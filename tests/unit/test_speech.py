@@ -5,6 +5,7 @@ a pop-up in a private chat). A fake Bot records the calls and fails the chosen o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,7 +23,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 
-from bot.speech import READING, Held, HoldSpeech, holding, install, result_unread, speak
+from bot.speech import READING, SAYING, Held, HoldSpeech, holding, install, result_unread, speak
 
 OPERATORS = -100123
 CLIENT = 700_000_001
@@ -82,20 +83,62 @@ def in_private() -> Held:
 # ---------------------------------------------------------------- speak
 
 
+def saying(calls: list[TelegramMethod[Any]]) -> list[TelegramMethod[Any]]:
+    return [c for c in calls if isinstance(c, SAYING)]
+
+
+def beside(calls: list[TelegramMethod[Any]]) -> list[TelegramMethod[Any]]:
+    return [c for c in calls if not isinstance(c, SAYING)]
+
+
 async def test_held_calls_are_made_in_order_after_speak() -> None:
+    """New messages one after another in order; the pop-up and the keyboard change in their
+    own order beside them (the pop-up first)."""
     held = in_private()
     said: list[TelegramMethod[Any]] = [
+        reply("one"),
         AnswerCallbackQuery(callback_query_id="q1", text="Готово"),
         EditMessageReplyMarkup(chat_id=CLIENT, message_id=5),
-        reply("one"),
         CopyMessage(chat_id=CLIENT, from_chat_id=OPERATORS, message_id=9),
         reply("two"),
     ]
     held.calls.extend(said)
     bot = FakeBot()
     assert await speak(bot_of(bot), held) == ([], [])
-    assert bot.calls == said
-    assert [id(c) for c in bot.calls] == [id(c) for c in said]
+    assert sorted(map(id, bot.calls)) == sorted(map(id, said))  # each once
+    assert saying(bot.calls) == saying(said)
+    assert beside(bot.calls) == beside(said)
+    assert bot.calls[0] is said[1]
+
+
+async def test_the_acknowledgement_does_not_wait_for_the_popup_and_the_keyboard() -> None:
+    """After a button: the pop-up, the keyboard change and the new message are all on their
+    way at once (one round trip, not three); two new messages still wait for each other."""
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Обращение №1001")
+    markup = EditMessageReplyMarkup(chat_id=CLIENT, message_id=5)
+    first, second = reply("Ваше обращение зарегистрировано"), reply("ещё")
+    started: list[TelegramMethod[Any]] = []
+    answered = asyncio.Event()
+
+    class Slow(FakeBot):
+        async def __call__(
+            self, method: TelegramMethod[Any], request_timeout: int | None = None
+        ) -> Any:
+            started.append(method)
+            if method is first or method is popup:
+                await answered.wait()  # Telegram answers these two only once both are asked
+            return await super().__call__(method, request_timeout)
+
+    held = in_private()
+    held.calls.extend([popup, markup, first, second])
+    speaking = asyncio.create_task(speak(bot_of(Slow()), held))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert popup in started and first in started and second not in started
+    answered.set()
+    assert await asyncio.wait_for(speaking, 5) == ([], [])
+    assert started.index(second) > started.index(first)
+    assert started.index(markup) > started.index(popup)
 
 
 async def test_what_is_said_after_the_commit_is_marked_as_read_by_nobody() -> None:
@@ -152,7 +195,8 @@ async def test_a_failed_reply_is_queued_with_everything_said_after_it(
     assert later == [failed, copy, photo, last]
     # What says something new after the failure waits its turn in the outbox; the pop-up and
     # the keyboard change do not say anything new and are still tried at once.
-    assert bot.calls == [first, failed, popup, markup]
+    assert saying(bot.calls) == [first, failed]
+    assert beside(bot.calls) == [popup, markup]
 
 
 async def test_a_later_failure_after_the_queue_started_changes_nothing() -> None:
@@ -325,4 +369,5 @@ async def test_kept_replies_are_marked_sent_or_left_to_the_outbox() -> None:
     assert recorded == [11]
     assert left == [12, 13]
     assert later == []
-    assert bot.calls == [first, popup, failed]
+    assert saying(bot.calls) == [first, failed]
+    assert beside(bot.calls) == [popup]
