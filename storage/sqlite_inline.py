@@ -37,6 +37,7 @@ import sqlite3
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
@@ -85,8 +86,14 @@ class _Writers:
 
 class Durability:
     """Group commit for one database file: commits are counted as they happen, and
-    `durable()` returns once every commit made before it was called is on disk (one fsync of
-    the write-ahead log for all who wait at once)."""
+    `durable()` returns once every commit the calling task may know of is on disk (one fsync
+    of the write-ahead log for all who wait at once).
+
+    What a task may know of: its own commits and whatever it could read, that is every commit
+    made before its newest snapshot (a statement run outside a transaction takes one). So a
+    task that committed, then speaks to Telegram three times, waits for its commit once, not
+    for the commits other tasks make in between; a task that never touched the database waits
+    for everything committed so far."""
 
     def __init__(self, database: str) -> None:
         self.log = f"{database}-wal"
@@ -96,12 +103,20 @@ class Durability:
         self.committed = 1
         self.synced = 0
         self._syncing: asyncio.Future[None] | None = None
+        # Per task (and shared with SQLAlchemy's greenlets, which run in the task's context).
+        self._known: ContextVar[int] = ContextVar(f"durability_known_{id(self)}", default=0)
 
     def note_commit(self) -> None:
         self.committed += 1
+        self._known.set(self.committed)
+
+    def note_snapshot(self) -> None:
+        """A statement began outside a transaction: it may have read every commit so far."""
+        if self._known.get() != self.committed:
+            self._known.set(self.committed)
 
     async def durable(self) -> None:
-        target = self.committed
+        target = self._known.get() or self.committed
         while self.synced < target:
             syncing = self._syncing
             if syncing is None or syncing.get_loop() is not asyncio.get_running_loop():
@@ -234,7 +249,7 @@ class Connection:
         while True:
             outside = not db.in_transaction
             try:
-                return call(*args)
+                result = call(*args)
             except sqlite3.OperationalError as exc:
                 code = exc.sqlite_errorcode
                 if code & 0xFF != SQLITE_BUSY or not (outside or code == SQLITE_BUSY):
@@ -247,6 +262,10 @@ class Connection:
                 if now >= deadline:
                     raise
                 await self._writers.wait(min(PAUSE, deadline - now))
+                continue
+            if outside and self._durability is not None:
+                self._durability.note_snapshot()
+            return result
 
     def cursor(self) -> Cursor:
         return Cursor(self)

@@ -4,11 +4,13 @@ without stopping the loop, a transaction that could not start tried again from a
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -198,22 +200,28 @@ async def test_a_writer_closed_from_another_thread_still_wakes_the_waiting_state
 # ---------------------------------------------------------------- group commit
 
 
+@pytest.fixture
+def synced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The file descriptors fsync'ed, in order."""
+    calls: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
 async def test_commits_skip_the_fsync_and_one_fsync_makes_all_of_them_durable(
-    engine: AsyncEngine, path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, path: Path, synced: list[int]
 ) -> None:
     durability = sqlite_inline.durability_of(f"sqlite+aiosqlite:///{path}")
     assert durability is not None
     async with engine.connect() as conn:
         # The connection's commits leave the fsync to the group commit.
         assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
-    synced: list[int] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:
-        synced.append(fd)
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
     for n in range(5):
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
@@ -260,6 +268,58 @@ async def test_a_commit_made_while_the_log_is_synced_waits_for_the_next_fsync(
     await asyncio.wait_for(asyncio.gather(first, second), 10)
     # The first fsync may have begun before the second commit: its waiter got one more.
     assert len(calls) == 2
+    assert durability.synced == durability.committed
+
+
+async def test_a_task_waits_for_what_it_committed_or_read_not_for_later_commits(
+    engine: AsyncEngine, path: Path, synced: list[int]
+) -> None:
+    """An update that committed and then makes three Bot API calls waits for its own commit
+    once: the commits other updates make in between are not its to wait for. What it read is:
+    a commit it saw may be what it tells Telegram about."""
+    durability = sqlite_inline.durability_of(f"sqlite+aiosqlite:///{path}")
+    assert durability is not None
+    mine_committed, theirs_committed = asyncio.Event(), asyncio.Event()
+
+    async def insert(n: int) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+
+    async def mine() -> None:
+        await insert(1)
+        await durability.durable()  # its own commit: one fsync
+        mine_committed.set()
+        await theirs_committed.wait()
+        await durability.durable()  # another's commit since: not this task's to wait for
+        await durability.durable()
+
+    async def theirs() -> None:
+        await mine_committed.wait()
+        await insert(2)
+        theirs_committed.set()
+
+    def task(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.create_task(coro, context=contextvars.Context())  # a fresh task
+
+    await asyncio.wait_for(asyncio.gather(task(mine()), task(theirs())), 10)
+    assert len(synced) == 1
+    assert durability.synced < durability.committed  # the other commit is not synced yet
+
+    async def reader() -> None:
+        assert await rows(engine) == [1, 2]  # it saw the other commit
+        await durability.durable()
+
+    await asyncio.wait_for(task(reader()), 10)
+    assert len(synced) == 2
+    assert durability.synced == durability.committed
+
+    await insert(3)
+
+    async def stranger() -> None:  # never touched the database: waits for everything
+        await durability.durable()
+
+    await asyncio.wait_for(task(stranger()), 10)
+    assert len(synced) == 3
     assert durability.synced == durability.committed
 
 
