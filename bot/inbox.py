@@ -160,25 +160,20 @@ class Inbox:
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store the updates, then queue the new ones for handling. When this returns they are
-        safe, and Telegram may be told so; when it raises, nothing is to be confirmed.
-
-        On a SQLite file the handling begins while the store is made durable: whatever it
-        says to Telegram waits for its own commit to be durable, which comes after the store's
-        (storage.sqlite_inline.Durability), so nothing of it goes out before the update is
-        safe either."""
+        safe, and Telegram may be told so; when it raises, nothing is to be confirmed."""
         received = [Received(u.update_id, chat_key(u), body_of(u)) for u in updates]
         self._receiving += 1
         try:
             async with self.sessions() as session:
                 new = await InboxRepo(session).store(received, now=self.clock.now())
                 await session.commit()
-            for update, row in zip(updates, received, strict=True):
-                if update.update_id in new:
-                    self._queue(row.chat_key, _Entry(update.update_id, update, None))
             if self.durable is not None:
                 await self.durable()
         finally:
             self._receiving -= 1
+        for update, row in zip(updates, received, strict=True):
+            if update.update_id in new:
+                self._queue(row.chat_key, _Entry(update.update_id, update, None))
         if len(new) < len(received):
             log.info("%d updates were already in the inbox", len(received) - len(new))
         return len(new)
