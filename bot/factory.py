@@ -368,8 +368,10 @@ async def build_app(
         bot,
         clock,
         concurrency=settings.inbox_concurrency,
-        # On PostgreSQL several processes may share the database: chats are leased.
-        shared=engine.dialect.name == "postgresql",
+        # Several webhook processes may share a PostgreSQL database: chats are leased. Long
+        # polling has one receiver (Telegram answers a second getUpdates with 409 Conflict),
+        # so a polling process handles its inbox alone, as on SQLite.
+        shared=engine.dialect.name == "postgresql" and settings.bot_mode == "webhook",
         process_id=worker.worker_id,
         metrics=metrics,
         durable=durable,

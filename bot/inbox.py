@@ -256,17 +256,46 @@ class Inbox:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._sweeping.wait(), timeout=every)
 
-    async def _lease(self, key: int, *, take: bool) -> bool:
+    async def _renew(self, key: int) -> bool:
         async with self.sessions() as session:
-            leases = LeaseRepo(session)
-            if take:
-                done = await leases.take(
-                    chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
-                )
-            else:
-                done = await leases.release(chat_lease(key), holder=self.process_id)
+            done = await LeaseRepo(session).take(
+                chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
+            )
             await session.commit()
         return done
+
+    async def _take(self, key: int) -> list[_Entry] | None:
+        """Take the chat's lease and read its pending updates, in one transaction; None if
+        another process holds the lease."""
+        async with self.sessions() as session:
+            taken = await LeaseRepo(session).take(
+                chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
+            )
+            entries = await self._pending(session, key) if taken else None
+            await session.commit()
+        return entries
+
+    async def _pending(self, session: AsyncSession, key: int) -> list[_Entry]:
+        """The chat's pending updates, oldest first: the entries in memory where this process
+        stored them, else from their stored bodies."""
+        known = {e.update_id: e for e in self._queues.get(key, ())}
+        entries = []
+        for update_id, body, attempts in await InboxRepo(session).pending_rows(key, BATCH):
+            entry = known.get(update_id) or _Entry(update_id, None, body, attempts)
+            entry.attempts = max(entry.attempts, attempts)
+            entries.append(entry)
+        return entries
+
+    async def _release(self, key: int) -> bool:
+        """Give the chat's lease back; True if updates are pending (stored by a process that
+        found the lease taken while this one held it: the holder looks again)."""
+        async with self.sessions() as session:
+            await LeaseRepo(session).release(chat_lease(key), holder=self.process_id)
+            # After the release, in its transaction: an update stored before another process
+            # found the lease taken is seen here; one stored later finds the lease free.
+            more = bool(await InboxRepo(session).pending_rows(key, 1))
+            await session.commit()
+        return more
 
     async def _drain_shared(self, key: int) -> None:
         """Handle the chat's pending updates from the database under its lease, in order,
@@ -275,21 +304,20 @@ class Inbox:
             while key in self._dirty:
                 self._dirty.discard(key)
                 try:
-                    if not await self._lease(key, take=True):
-                        self._dirty.discard(key)  # the holder looks again after its drain
-                        break
+                    entries = await self._take(key)
                 except Exception:
                     log.exception("could not take the lease of a chat; the sweep tries again")
                     break
+                if entries is None:
+                    break  # the holder looks again after its drain
                 try:
-                    await self._drain_leased(key)
+                    await self._drain_leased(key, entries)
                 finally:
+                    more = True
                     with suppress(Exception):
-                        await self._lease(key, take=False)
-                # Stored while the lease was held, by a process that found it taken?
-                async with self.sessions() as session:
-                    if await InboxRepo(session).pending_of(key, limit=1):
-                        self._dirty.add(key)
+                        more = await self._release(key)
+                if more:
+                    self._dirty.add(key)
         except Exception:
             log.exception("handling a chat's updates failed; the sweep tries again")
         finally:
@@ -299,32 +327,34 @@ class Inbox:
                 self._dirty.discard(key)
                 self._start(key)
 
-    async def _drain_leased(self, key: int) -> None:
+    async def _drain_leased(self, key: int, entries: list[_Entry]) -> None:
+        """Handle `entries` (read under the lease) and what comes while they are handled."""
         loop = asyncio.get_running_loop()
         renewed = loop.time()
-        while True:
-            async with self.sessions() as session:
-                rows = await InboxRepo(session).pending_of(key, limit=BATCH)
-                batch = [(r.update_id, r.body, r.attempts) for r in rows]
-            if not batch:
-                return
-            known = {e.update_id: e for e in self._queues.get(key, ())}
-            for update_id, body, attempts in batch:
-                entry = known.get(update_id) or _Entry(update_id, None, body, attempts)
-                entry.attempts = max(entry.attempts, attempts)
+        while entries:
+            for entry in entries:
                 if loop.time() - renewed > CHAT_LEASE.total_seconds() / 3:
-                    if not await self._lease(key, take=True):
+                    if not await self._renew(key):
                         return  # lost it (this process stalled): the holder goes on
                     renewed = loop.time()
                 again = await self._handle_in_slot(entry)
                 if again:
                     await asyncio.sleep(self.retry_delay * 2 ** (entry.attempts - 1))
                     break  # read the chat's rows again, this one first
+                self._forget(key, entry.update_id)
             else:
-                queue = self._queues.get(key)
-                if queue is not None:
-                    done = {update_id for update_id, _, _ in batch}
-                    self._queues[key] = deque(e for e in queue if e.update_id not in done)
+                # Read again only for more than a batch, or news this process stored; what
+                # others stored is seen when the lease is given back.
+                if len(entries) < BATCH and key not in self._dirty:
+                    return
+            self._dirty.discard(key)
+            async with self.sessions() as session:
+                entries = await self._pending(session, key)
+
+    def _forget(self, key: int, update_id: int) -> None:
+        queue = self._queues.get(key)
+        if queue is not None:
+            self._queues[key] = deque(e for e in queue if e.update_id != update_id)
 
     async def _drain(self, key: int) -> None:
         queue = self._queues[key]

@@ -82,15 +82,15 @@ class InboxRepo:
         )
         return rows.all()
 
-    async def pending_of(self, chat_key: int, limit: int = 50) -> Sequence[InboxUpdate]:
-        """One chat's updates not handled yet, oldest first (ix_inbox_chat_pending)."""
-        rows = await self.session.scalars(
-            select(InboxUpdate)
-            .where(InboxUpdate.chat_key == chat_key, InboxUpdate.status == PENDING)
-            .order_by(InboxUpdate.update_id)
+    async def pending_rows(self, chat_key: int, limit: int) -> list[tuple[int, Any, int]]:
+        """One chat's pending updates as (update id, body, attempts), oldest first."""
+        rows = await self.session.execute(
+            select(_INBOX.c.update_id, _INBOX.c.body, _INBOX.c.attempts)
+            .where(_INBOX.c.chat_key == chat_key, _INBOX.c.status == PENDING)
+            .order_by(_INBOX.c.update_id)
             .limit(limit)
         )
-        return rows.all()
+        return [(int(row[0]), row[1], int(row[2])) for row in rows]
 
     async def pending_chats(self, *, before: datetime, limit: int = 1000) -> Sequence[int]:
         """Chats with updates pending since before `before`."""

@@ -11,13 +11,16 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ShiftedClock
+from bot.factory import build_app
 from bot.inbox import CHAT_LEASE, Inbox, InboxTicket, body_of, chat_key, chat_lease
+from bot.settings import load_settings
 from bot.vocabulary import InboxStatus
 from storage.inbox import InboxRepo, Received
 from storage.leases import LeaseRepo
@@ -177,3 +180,26 @@ async def test_news_for_a_chat_under_another_process_s_lease_is_left_to_it(
 
 def _received(update_id: int, chat: int) -> Received:
     return Received(update_id, chat, body_of(message(update_id, chat)))
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_chats_are_leased_only_where_processes_can_share_the_inbox(
+    engine_url: str, dialect: str, mode: str
+) -> None:
+    """Webhook processes on one PostgreSQL database share the inbox; long polling has one
+    receiver (Telegram answers a second getUpdates with 409), and SQLite one process."""
+    settings = load_settings(
+        _env_file=None,
+        bot_token="123456:TEST",
+        database_url=engine_url,
+        operator_chat_id=-1001000000001,
+        bot_mode=mode,
+        webhook_url="https://desk.example.uz/telegram/webhook",
+        webhook_secret="s" * 32,
+        setup_check=False,
+    )
+    app = await build_app(settings)
+    try:
+        assert app.inbox.shared == (dialect == "postgresql" and mode == "webhook")
+    finally:
+        await app.close()
