@@ -1,28 +1,31 @@
-"""The statements every update runs, on SQLite's driver connection inside the session's
-transaction.
+"""The statements every update runs, on the driver connection inside the session's transaction.
 
 Every update reads its dialogue, marks itself handled, writes its dialogue back and keeps its
-replies in the outbox: four or five statements of a few microseconds each in SQLite, and some
-fifty through the session (its connection, the execution context, the result, the greenlet
-around each driver call). So on SQLite these statements are compiled once by SQLAlchemy (for
-the engine's own dialect, with its bind and result processors: enums, UTC datetimes, JSON)
-and run on the driver connection the session's transaction holds (storage.sqlite_inline). They
-are in that transaction: the driver begins it before the first write and the session's commit
-or rollback ends it, as for every other statement. Elsewhere (PostgreSQL, another SQLite
-driver) they run through the session as any statement does.
+replies in the outbox: four or five statements that cost the database little and SQLAlchemy's
+execution path much more (the session, its connection, the execution context, the result, the
+greenlet around each driver call: some fifty calls each). So these statements are compiled once
+by SQLAlchemy (for the engine's own dialect, with its bind and result processors: enums, UTC
+datetimes, JSON) and run on the driver connection the session's transaction holds: SQLite's
+(storage.sqlite_inline) or asyncpg's, the latter through SQLAlchemy's adapter for it (its lock,
+its lazily begun transaction, its cache of prepared statements). They are in that transaction:
+it is begun before the first statement, and the session's commit or rollback ends it, as for
+every other statement. A driver's error is raised as SQLAlchemy raises it (sqlalchemy.exc).
+Elsewhere (another driver) they run through the session as any statement does.
 
 What is not run through SQLAlchemy's Connection is not seen by its events
 (`before_cursor_execute`); nothing of the desk listens to them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Select
@@ -113,20 +116,77 @@ def _forget_driver(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_DRIVER, None)
 
 
-def _driver_of(
-    connection: SyncConnection | None,
-) -> tuple[sqlite_inline.Connection, Dialect] | None:
-    if connection is None or connection.dialect.name != "sqlite":
+class _Asyncpg:
+    """Runs statements on asyncpg as SQLAlchemy's cursor for it does (its adapter's lock,
+    transaction and prepared statements), without the cursor and the execution around it."""
+
+    __slots__ = ("adapter", "dialect")
+
+    def __init__(self, adapter: Any, dialect: Dialect) -> None:
+        self.adapter = adapter
+        self.dialect = dialect
+
+    async def _run(self, sql: str, parameters: Sequence[Any]) -> tuple[list[Any], str | None]:
+        adapter = self.adapter
+        async with adapter._execute_mutex:
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+            try:
+                prepared, _ = await adapter._prepare(
+                    sql, getattr(self.dialect, "_invalidate_schema_cache_asof", 0)
+                )
+                rows = await prepared.fetch(*parameters)
+                return rows, prepared.get_statusmsg()
+            except Exception as error:
+                adapter._handle_exception(error)  # raises the DBAPI error, as the cursor does
+                raise
+
+    async def fetch_first(self, sql: str, parameters: Sequence[Any]) -> Any:
+        rows, _ = await self._run(sql, parameters)
+        return rows[0] if rows else None
+
+    async def change(self, sql: str, parameters: Sequence[Any]) -> int:
+        _, status = await self._run(sql, parameters)
+        done = _CHANGED.match(status or "")
+        return int(done.group(1)) if done else -1
+
+
+_CHANGED = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
+class _Driver(Protocol):
+    async def fetch_first(self, sql: str, parameters: Sequence[Any]) -> Any: ...
+
+    async def change(self, sql: str, parameters: Sequence[Any]) -> int: ...
+
+
+def _driver_of(connection: SyncConnection | None) -> tuple[_Driver, Dialect] | None:
+    if connection is None:
         return None
-    driver = connection.connection.driver_connection
-    if not isinstance(driver, sqlite_inline.Connection):
-        return None
-    return driver, connection.dialect
+    dialect = connection.dialect
+    fairy = connection.connection
+    if dialect.name == "sqlite":
+        driver = fairy.driver_connection
+        if isinstance(driver, sqlite_inline.Connection):
+            return driver, dialect
+    elif dialect.name == "postgresql" and dialect.driver == "asyncpg":
+        return _Asyncpg(fairy.dbapi_connection, dialect), dialect
+    return None
+
+
+async def _wrapped(dialect: Dialect, sql: str, parameters: Sequence[Any], run: Any) -> Any:
+    """`run`'s result; a driver's error raised as SQLAlchemy's Connection raises it."""
+    try:
+        return await run
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
 
 
 async def _direct(
     session: AsyncSession, prepared: Prepared
-) -> tuple[sqlite_inline.Connection, _Compiled] | None:
+) -> tuple[_Driver, Dialect, _Compiled] | None:
     info = session.info
     if _DRIVER in info:
         found = info[_DRIVER]
@@ -136,7 +196,7 @@ async def _direct(
         return None
     driver, dialect = found
     compiled = prepared.compiled(dialect)
-    return None if compiled is None else (driver, compiled)
+    return None if compiled is None else (driver, dialect, compiled)
 
 
 async def first(
@@ -147,8 +207,11 @@ async def first(
     if direct is None:
         found = (await session.execute(prepared.statement, dict(values))).first()
         return None if found is None else tuple(found)
-    driver, compiled = direct
-    raw = await driver.fetch_first(compiled.sql, compiled.parameters(values))
+    driver, dialect, compiled = direct
+    parameters = compiled.parameters(values)
+    raw = await _wrapped(
+        dialect, compiled.sql, parameters, driver.fetch_first(compiled.sql, parameters)
+    )
     return None if raw is None else compiled.row(raw)
 
 
@@ -158,8 +221,12 @@ async def rowcount(session: AsyncSession, prepared: Prepared, values: Mapping[st
     if direct is None:
         done = await session.execute(prepared.statement, dict(values))
         return int(done.rowcount)  # type: ignore[attr-defined]
-    driver, compiled = direct
-    return await driver.change(compiled.sql, compiled.parameters(values))
+    driver, dialect, compiled = direct
+    parameters = compiled.parameters(values)
+    changed: int = await _wrapped(
+        dialect, compiled.sql, parameters, driver.change(compiled.sql, parameters)
+    )
+    return changed
 
 
 def run_in_sync(session: Session, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -170,6 +237,7 @@ def run_in_sync(session: Session, prepared: Prepared, rows: Sequence[Mapping[str
     if found is None or compiled is None:
         session.execute(prepared.statement, [dict(row) for row in rows])
         return
-    driver = found[0]
+    driver, dialect = found
     for row in rows:
-        await_(driver.change(compiled.sql, compiled.parameters(row)))
+        parameters = compiled.parameters(row)
+        await_(_wrapped(dialect, compiled.sql, parameters, driver.change(compiled.sql, parameters)))

@@ -1,5 +1,5 @@
-"""storage.direct: the statements every update runs, on SQLite's driver in the session's
-transaction; through the session elsewhere. Both give what the session would."""
+"""storage.direct: the statements every update runs, on the driver (SQLite's, asyncpg's) in the
+session's transaction, give what the session would: rows, counts, types, errors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.vocabulary import InboxStatus
@@ -77,8 +78,8 @@ async def test_rows_come_back_as_the_session_reads_them(
     assert status is InboxStatus.PENDING  # the enum type's result processor
     assert body == row(41, now)["body"]  # JSON
     assert handled_at is None and attempts == 0
-    # On SQLite the direct reads never went through SQLAlchemy's Connection.
-    assert len(through_sqlalchemy) == (1 if dialect == "sqlite" else 3)
+    # The direct reads never went through SQLAlchemy's Connection (on either engine).
+    assert len(through_sqlalchemy) == 1
 
 
 async def test_a_change_counts_its_rows_and_keeps_the_types(
@@ -116,6 +117,25 @@ async def test_direct_statements_are_in_the_sessions_transaction(
     async with sessions() as session:
         ids = (await session.scalars(select(INBOX.c.update_id))).all()
     assert sorted(ids) == [2, 3]
+
+
+async def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(
+    sessions: Sessions, now: datetime
+) -> None:
+    async with sessions() as session:
+        await direct.first(session, ADD, row(31, now))
+        await session.commit()
+    async with sessions() as session:
+        with pytest.raises(IntegrityError) as raised:
+            await direct.first(session, ADD, row(31, now))  # the same update id again
+        assert "31" in str(raised.value.params)
+        await session.rollback()
+        # The session goes on after the rollback, on a good transaction.
+        assert await direct.first(session, ADD, row(32, now)) == (32,)
+        await session.commit()
+    async with sessions() as session:
+        ids = (await session.scalars(select(INBOX.c.update_id))).all()
+    assert sorted(ids) == [31, 32]
 
 
 async def test_a_session_event_writes_through_the_driver_in_the_commit(
