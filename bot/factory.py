@@ -55,6 +55,14 @@ from storage.fsm import HeldStorage, SqlAlchemyStorage
 
 log = logging.getLogger(__name__)
 
+# Long polling: one process on a database takes and handles the updates (Telegram has one
+# receiver; a restart that overlaps its predecessor waits for it). Its lease, renewed while it
+# runs, freed by a clean stop or by the heartbeats when the process dies (scheduler.liveness).
+INBOX_POLLER = "inbox:poller"
+INBOX_POLLER_LEASE = timedelta(seconds=30)
+INBOX_POLLER_RENEW = 10.0  # seconds
+POLLER_RETRY = 1.0  # seconds between tries while another process polls
+
 
 @dataclass
 class App:
@@ -81,11 +89,17 @@ class App:
             i18n = self.dispatcher["i18n"]
             await announce_setup(self.bot, self.settings, i18n)
 
-    async def start_background(self) -> None:
+    async def start_background(self, *, sole: bool = False) -> None:
         """Beat, free what a killed predecessor held, start delivery and the scheduler, and
-        handle what the last run stored and did not handle."""
+        handle what the last run stored and did not handle. `sole` (long polling): first wait
+        until no other process polls on this database (a restart that overlaps its
+        predecessor, which still finishes what it holds), and hold that while running."""
         await self.liveness.once()
         self._tasks.append(asyncio.create_task(self.liveness.run(), name="liveness"))
+        if sole:
+            if not await self._take_inbox():
+                return  # stopped while waiting
+            self._tasks.append(asyncio.create_task(self._keep_inbox(), name="inbox-lease"))
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery"))
         self.jobs.start()
         self.daily.start()
@@ -100,11 +114,55 @@ class App:
         else:
             await self.run_polling(handle_signals=handle_signals)
 
+    async def _take_inbox(self) -> bool:
+        """Take the poller's lease, waiting while another process holds it; False if this
+        process was told to stop first."""
+        told = False
+        while not await self._leases.take(INBOX_POLLER, INBOX_POLLER_LEASE):
+            if not told:
+                log.warning("another process polls for updates on this database; waiting")
+                told = True
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), POLLER_RETRY)
+            if self._stopping.is_set():
+                return False
+        if told:
+            log.info("the other process has stopped; polling here now")
+        return True
+
+    async def _keep_inbox(self) -> None:
+        """Renew the poller's lease; stop polling if another process has taken it (this one
+        was stalled so long that it was taken for dead)."""
+        while not self._stopping.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), INBOX_POLLER_RENEW)
+            if self._stopping.is_set():
+                return
+            try:
+                ours = await self._leases.take(INBOX_POLLER, INBOX_POLLER_LEASE)
+            except Exception:
+                log.exception("could not renew the poller's lease; trying again")
+                continue
+            if not ours:
+                log.error("another process polls on this database now; this one stops")
+                self.stop_polling()
+                return
+
+    @property
+    def _leases(self) -> JobLeases:
+        if self.worker.leases is None:
+            self.worker.leases = JobLeases(self.sessions, holder=self.worker.worker_id)
+        return self.worker.leases
+
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:
         await register_commands(self.bot, self.desk)
         await self.check_setup()
         await self._forget_webhook()
-        await self.start_background()
+        self._stopping.clear()
+        await self.start_background(sole=True)
+        if self._stopping.is_set():  # told to stop while waiting for another poller
+            await self.stop_background()
+            return
         self.poller = poller = Poller(
             self.bot,
             self.inbox,
@@ -200,6 +258,7 @@ class App:
             log.warning("could not check for a webhook (%r)", exc)
 
     async def stop_background(self) -> None:
+        self._stopping.set()
         await self.inbox.stop()
         self.daily.stop()
         await self.jobs.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import ShiftedClock
 from bot.factory import build_app
 from bot.inbox import CHAT_LEASE, Inbox, InboxTicket, body_of, chat_key, chat_lease
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.vocabulary import InboxStatus
 from storage.inbox import InboxRepo, Received
 from storage.leases import LeaseRepo
@@ -182,15 +182,11 @@ def _received(update_id: int, chat: int) -> Received:
     return Received(update_id, chat, body_of(message(update_id, chat)))
 
 
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
-async def test_chats_are_leased_only_where_processes_can_share_the_inbox(
-    engine_url: str, dialect: str, mode: str
-) -> None:
-    """Webhook processes on one PostgreSQL database share the inbox; long polling has one
-    receiver (Telegram answers a second getUpdates with 409), and SQLite one process."""
-    settings = load_settings(
+def desk_settings(engine_url: str, mode: str) -> Settings:
+    return load_settings(
         _env_file=None,
         bot_token="123456:TEST",
+        telegram_api_url="http://127.0.0.1:9",  # nothing answers: no call leaves the machine
         database_url=engine_url,
         operator_chat_id=-1001000000001,
         bot_mode=mode,
@@ -198,8 +194,49 @@ async def test_chats_are_leased_only_where_processes_can_share_the_inbox(
         webhook_secret="s" * 32,
         setup_check=False,
     )
-    app = await build_app(settings)
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_chats_are_leased_only_where_processes_can_share_the_inbox(
+    engine_url: str, dialect: str, mode: str
+) -> None:
+    """Webhook processes on one PostgreSQL database share the inbox; long polling has one
+    receiver (Telegram answers a second getUpdates with 409), and SQLite one process."""
+    app = await build_app(desk_settings(engine_url, mode))
     try:
         assert app.inbox.shared == (dialect == "postgresql" and mode == "webhook")
     finally:
         await app.close()
+
+
+async def test_a_poller_waits_while_another_process_polls_on_the_database(
+    engine_url: str, sessions: Sessions
+) -> None:
+    """A restart that overlaps its predecessor: the new process neither polls nor handles the
+    inbox until the old one has stopped (and finished what it held); told to stop while it
+    waits, it stops."""
+    first = await build_app(desk_settings(engine_url, "polling"))
+    second = await build_app(desk_settings(engine_url, "polling"))
+    third = await build_app(desk_settings(engine_url, "polling"))
+    try:
+        await first.start_background(sole=True)
+        async with sessions() as session:
+            await InboxRepo(session).store([_received(7, 1)], now=datetime.now(UTC))
+            await session.commit()
+        waiting = asyncio.create_task(second.start_background(sole=True))
+        await asyncio.sleep(1.5)
+        assert not waiting.done()
+        assert not second.inbox._queues and await pending(sessions) == 1  # not taken
+        await first.close()
+        await asyncio.wait_for(waiting, timeout=5)  # the lease was given back at the stop
+        assert await second.inbox.wait_idle(5)
+        assert await pending(sessions) == 0  # what the first left is the second's now
+        # A third, told to stop while it waits, stops at once.
+        stopped = asyncio.create_task(third.start_background(sole=True))
+        await asyncio.sleep(0.3)
+        third.stop_polling()
+        await asyncio.wait_for(stopped, timeout=3)
+        assert not third.inbox._queues
+    finally:
+        for app in (first, second, third):
+            await app.close()
