@@ -150,8 +150,8 @@ class App:
 
     @property
     def _leases(self) -> JobLeases:
-        if self.worker.leases is None:
-            self.worker.leases = JobLeases(self.sessions, holder=self.worker.worker_id)
+        """The leases held under this process's id (the delivery worker's, made with it)."""
+        assert self.worker.leases is not None
         return self.worker.leases
 
     async def run_polling(self, *, polling_timeout: int = 30, handle_signals: bool = True) -> None:

@@ -256,22 +256,16 @@ class Inbox:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._sweeping.wait(), timeout=every)
 
-    async def _renew(self, key: int) -> bool:
-        async with self.sessions() as session:
-            done = await LeaseRepo(session).take(
-                chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
-            )
-            await session.commit()
-        return done
-
-    async def _take(self, key: int) -> list[_Entry] | None:
-        """Take the chat's lease and read its pending updates, in one transaction; None if
-        another process holds the lease."""
+    async def _take(self, key: int, *, read: bool = True) -> list[_Entry] | None:
+        """Take (or renew) the chat's lease and read its pending updates (unless not `read`:
+        then []), in one transaction; None if another process holds the lease."""
         async with self.sessions() as session:
             taken = await LeaseRepo(session).take(
                 chat_lease(key), holder=self.process_id, now=self.clock.now(), ttl=CHAT_LEASE
             )
-            entries = await self._pending(session, key) if taken else None
+            entries: list[_Entry] | None = None
+            if taken:
+                entries = await self._pending(session, key) if read else []
             await session.commit()
         return entries
 
@@ -334,7 +328,7 @@ class Inbox:
         while entries:
             for entry in entries:
                 if loop.time() - renewed > CHAT_LEASE.total_seconds() / 3:
-                    if not await self._renew(key):
+                    if await self._take(key, read=False) is None:
                         return  # lost it (this process stalled): the holder goes on
                     renewed = loop.time()
                 again = await self._handle_in_slot(entry)
