@@ -18,9 +18,9 @@ What is not run through SQLAlchemy's Connection is not seen by its events
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
@@ -35,6 +35,7 @@ from sqlalchemy.util.concurrency import await_
 from storage import sqlite_inline
 
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -174,10 +175,16 @@ def _driver_of(connection: SyncConnection | None) -> tuple[_Driver, Dialect] | N
     return None
 
 
-async def _wrapped(dialect: Dialect, sql: str, parameters: Sequence[Any], run: Any) -> Any:
-    """`run`'s result; a driver's error raised as SQLAlchemy's Connection raises it."""
+async def _run(
+    call: Callable[[str, Sequence[Any]], Awaitable[T]],
+    dialect: Dialect,
+    sql: str,
+    parameters: Sequence[Any],
+) -> T:
+    """`call(sql, parameters)` on the driver; its error raised as SQLAlchemy's Connection
+    raises it."""
     try:
-        return await run
+        return await call(sql, parameters)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
@@ -208,10 +215,7 @@ async def first(
         found = (await session.execute(prepared.statement, dict(values))).first()
         return None if found is None else tuple(found)
     driver, dialect, compiled = direct
-    parameters = compiled.parameters(values)
-    raw = await _wrapped(
-        dialect, compiled.sql, parameters, driver.fetch_first(compiled.sql, parameters)
-    )
+    raw = await _run(driver.fetch_first, dialect, compiled.sql, compiled.parameters(values))
     return None if raw is None else compiled.row(raw)
 
 
@@ -222,11 +226,7 @@ async def rowcount(session: AsyncSession, prepared: Prepared, values: Mapping[st
         done = await session.execute(prepared.statement, dict(values))
         return int(done.rowcount)  # type: ignore[attr-defined]
     driver, dialect, compiled = direct
-    parameters = compiled.parameters(values)
-    changed: int = await _wrapped(
-        dialect, compiled.sql, parameters, driver.change(compiled.sql, parameters)
-    )
-    return changed
+    return await _run(driver.change, dialect, compiled.sql, compiled.parameters(values))
 
 
 def run_in_sync(session: Session, prepared: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -239,5 +239,4 @@ def run_in_sync(session: Session, prepared: Prepared, rows: Sequence[Mapping[str
         return
     driver, dialect = found
     for row in rows:
-        parameters = compiled.parameters(row)
-        await_(_wrapped(dialect, compiled.sql, parameters, driver.change(compiled.sql, parameters)))
+        await_(_run(driver.change, dialect, compiled.sql, compiled.parameters(row)))

@@ -83,7 +83,8 @@ class InboxRepo:
         return rows.all()
 
     async def pending_rows(self, chat_key: int, limit: int) -> list[tuple[int, Any, int]]:
-        """One chat's pending updates as (update id, body, attempts), oldest first."""
+        """One chat's pending updates as (update id, body, attempts), oldest first
+        (ix_inbox_chat_pending)."""
         rows = await self.session.execute(
             select(_INBOX.c.update_id, _INBOX.c.body, _INBOX.c.attempts)
             .where(_INBOX.c.chat_key == chat_key, _INBOX.c.status == PENDING)
