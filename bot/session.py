@@ -23,6 +23,13 @@ from bot.speech import result_unread
 # One model per result type, for the life of the process (a few dozen at most).
 _KEPT: dict[Any, type[Any]] = {}
 
+# Bot API calls in flight at once (aiohttp's connections; aiogram's default is 100). Under
+# load every chat being answered has a call or two in flight (a reply beside its pop-up), and
+# past the limit a call waits in the connector's queue behind all the others: at 200 busy
+# chats the acknowledgement of a request (a pop-up, a keyboard change and the message at once)
+# waited there longer than it took to decide and commit.
+CONNECTIONS = 400
+
 # The answer to a call whose result nobody reads, once Telegram has said it took the call.
 _TAKEN: Response[Any] = Response[Any](ok=True)
 
@@ -40,6 +47,9 @@ class DeskSession(AiohttpSession):
 
     on_flood: Callable[[], None] | None = None
     durable: Callable[[], Awaitable[None]] | None = None
+
+    def __init__(self, *, limit: int = CONNECTIONS, **kwargs: Any) -> None:
+        super().__init__(limit=limit, **kwargs)
 
     async def make_request(
         self,

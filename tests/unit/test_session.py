@@ -3,6 +3,7 @@ call after a garbage collection (5 to 7 ms of CPU each time)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Awaitable, Callable
 from typing import cast
@@ -10,17 +11,19 @@ from typing import cast
 import pytest
 from aiogram import Bot
 from aiogram.client.session.base import Response
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramBadRequest,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates, SendMessage
+from aiogram.methods import GetUpdates, SendChatAction, SendMessage
 from aiogram.types import Message
+from aiohttp import web
 
 from bot import speech
-from bot.session import _KEPT, DeskSession
+from bot.session import _KEPT, CONNECTIONS, DeskSession
 
 
 def test_the_session_reads_answers_as_aiogram_does() -> None:
@@ -130,3 +133,36 @@ async def test_a_failed_fsync_fails_the_call_and_nothing_is_sent(
         await session.make_request(cast(Bot, None), SendMessage(chat_id=1, text="x"))
     assert sent == []
     await session.close()
+
+
+async def test_the_bot_has_as_many_calls_in_flight_as_chats_being_answered() -> None:
+    """aiogram's session lets 100 calls through at once and queues the rest behind them; the
+    desk's lets CONNECTIONS through. A local server holds every call until 150 are in."""
+    waiting = 150
+    assert 100 < waiting <= CONNECTIONS
+    arrived, everyone = 0, asyncio.Event()
+
+    async def hold(request: web.Request) -> web.Response:
+        nonlocal arrived
+        arrived += 1
+        if arrived == waiting:
+            everyone.set()
+        await asyncio.wait_for(everyone.wait(), 10)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", hold)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    session = DeskSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}"))
+    bot = Bot("42:TEST", session=session)
+    try:
+        calls = [bot(SendChatAction(chat_id=n, action="typing")) for n in range(waiting)]
+        assert all(await asyncio.wait_for(asyncio.gather(*calls), 20))
+        assert arrived == waiting  # all at once: none waited for another to finish
+    finally:
+        await session.close()
+        await runner.cleanup()
