@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.metrics import DeskMetrics
+from bot.session import received_bodies
 from storage.inbox import InboxRepo, Received
 from storage.leases import LeaseRepo
 
@@ -158,25 +159,52 @@ class Inbox:
 
     # ------------------------------------------------------------ taking in
 
-    async def receive(self, updates: Sequence[Update]) -> int:
+    async def receive(
+        self, updates: Sequence[Update], bodies: Mapping[int, dict[str, Any]] | None = None
+    ) -> int:
         """Store the updates, then queue the new ones for handling. When this returns they are
-        safe, and Telegram may be told so; when it raises, nothing is to be confirmed."""
-        received = [Received(u.update_id, chat_key(u), body_of(u)) for u in updates]
+        safe, and Telegram may be told so; when it raises, nothing is to be confirmed.
+        `bodies`: the updates as Telegram sent them (JSON objects by update id), where the
+        caller has them; the others are stored as aiogram's models dump them.
+
+        When a single update came and nothing else is being handled or stored (a quiet desk),
+        its handling begins while the store is made durable: what it says to Telegram waits for its
+        own commit to be durable, which comes after the store's (storage.sqlite_inline
+        .Durability; the drain's task inherits what this task committed), so nothing of it
+        goes out before the update is safe. Under load the updates wait for the store's
+        durability as before: a handling that started first would hold the event loop while
+        the next getUpdates waits (measured: 0.80x updates a second at 200 clients with 100 ms
+        added to every call)."""
+        bodies = bodies or {}
+        received = [
+            Received(u.update_id, chat_key(u), bodies.get(u.update_id) or body_of(u))
+            for u in updates
+        ]
         self._receiving += 1
+        queued = False
         try:
             async with self.sessions() as session:
                 new = await InboxRepo(session).store(received, now=self.clock.now())
                 await session.commit()
             if self.durable is not None:
+                if len(new) == 1 and not self._tasks and self._receiving == 1:
+                    self._queue_new(updates, received, new)
+                    queued = True
                 await self.durable()
         finally:
             self._receiving -= 1
-        for update, row in zip(updates, received, strict=True):
-            if update.update_id in new:
-                self._queue(row.chat_key, _Entry(update.update_id, update, None))
+        if not queued:
+            self._queue_new(updates, received, new)
         if len(new) < len(received):
             log.info("%d updates were already in the inbox", len(received) - len(new))
         return len(new)
+
+    def _queue_new(
+        self, updates: Sequence[Update], received: list[Received], new: Collection[int]
+    ) -> None:
+        for update, row in zip(updates, received, strict=True):
+            if update.update_id in new:
+                self._queue(row.chat_key, _Entry(update.update_id, update, None))
 
     async def recover(self) -> int:
         """Queue what an earlier run stored and did not handle (a crash); returns how many."""
@@ -461,8 +489,9 @@ class Poller:
             delay = self.first_delay
             if not updates:
                 continue
+            bodies = received_bodies(self.bot.session)
             while not self._stop.is_set():
-                stored = await self._until_stopped(self.inbox.receive(updates))
+                stored = await self._until_stopped(self.inbox.receive(updates, bodies))
                 if stored is not None:
                     fetching.offset = updates[-1].update_id + 1
                     break

@@ -14,8 +14,8 @@ from typing import Any, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.session.base import Response
-from aiogram.methods import TelegramMethod
+from aiogram.client.session.base import BaseSession, Response
+from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from bot.speech import result_unread
@@ -40,16 +40,28 @@ def keep_response_model(method: TelegramMethod[Any]) -> None:
         _KEPT[returning] = Response[returning]  # type: ignore[valid-type]
 
 
+def received_bodies(session: BaseSession) -> dict[int, dict[str, Any]]:
+    """The updates of the last getUpdates answer as Telegram sent them, by update id (taken:
+    asked again, empty), for the inbox to store as they came instead of dumping aiogram's
+    models again; empty for a session that does not keep them."""
+    if isinstance(session, DeskSession):
+        bodies, session.updates_as_sent = session.updates_as_sent, {}
+        return bodies
+    return {}
+
+
 class DeskSession(AiohttpSession):
-    """Also counts Telegram's flood-control answers (429), whichever call got them, and makes
+    """Also counts Telegram's flood-control answers (429), whichever call got them, makes
     what was committed durable before any call tells Telegram about it (`durable`: the SQLite
-    group commit, storage.db.durable_barrier)."""
+    group commit, storage.db.durable_barrier), and keeps the last getUpdates answer's updates
+    as they were sent (`received_bodies`)."""
 
     on_flood: Callable[[], None] | None = None
     durable: Callable[[], Awaitable[None]] | None = None
 
     def __init__(self, *, limit: int = CONNECTIONS, **kwargs: Any) -> None:
         super().__init__(limit=limit, **kwargs)
+        self.updates_as_sent: dict[int, dict[str, Any]] = {}
 
     async def make_request(
         self,
@@ -78,4 +90,18 @@ class DeskSession(AiohttpSession):
                 answer = None
             if isinstance(answer, dict) and answer.get("ok") is True:
                 return cast(Response[TelegramType], _TAKEN)
-        return super().check_response(bot, method, status_code, content)
+        response = super().check_response(bot, method, status_code, content)
+        if isinstance(method, GetUpdates):
+            self.updates_as_sent = _updates_as_sent(self.json_loads(content))
+        return response
+
+
+def _updates_as_sent(answer: Any) -> dict[int, dict[str, Any]]:
+    result = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(result, list):
+        return {}
+    return {
+        body["update_id"]: body
+        for body in result
+        if isinstance(body, dict) and isinstance(body.get("update_id"), int)
+    }

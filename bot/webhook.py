@@ -55,7 +55,7 @@ class InboxRequestHandler(SimpleRequestHandler):
             log.warning("a webhook request with a body that is not an update was refused")
             return web.Response(status=400, text="Bad Request")
         try:
-            await self.inbox.receive([update])
+            await self.inbox.receive([update], {update.update_id: body})
         except Exception:
             # Not stored: Telegram keeps the update and sends it again.
             log.exception(

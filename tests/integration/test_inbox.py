@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,7 @@ from storage.inbox import InboxRepo, Received
 from storage.models import InboxUpdate, OutboxItem
 from storage.outbox import OutboxRepo
 from storage.processes import ProcessRepo
+from tests.unit.test_inbox import message
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -155,50 +157,113 @@ async def test_each_beat_tells_how_many_processes_are_alive(
     assert told == [1, 2, 2]
 
 
+class Gated:
+    """An inbox whose group commit waits for `release`, and a dispatcher that notes what it
+    was fed and, for chat 6, waits for `busy_done` (an update still being handled)."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        from aiogram import Bot, Dispatcher
+
+        from bot.clock import SystemClock
+        from bot.inbox import Inbox
+
+        self.seen: list[list[int]] = []
+        self.fed: list[int] = []
+        self.waiting, self.release, self.busy_done = (
+            asyncio.Event(),
+            asyncio.Event(),
+            asyncio.Event(),
+        )
+        self.gate = False
+        gated = self
+
+        async def durable() -> None:
+            if not gated.gate:
+                return
+            async with sessions() as session:  # committed by then, and not yet confirmed
+                gated.seen.append([r.update_id for r in await InboxRepo(session).pending()])
+            gated.waiting.set()
+            await gated.release.wait()
+
+        class Handles:
+            async def feed_update(self, bot: Any, update: Any, **kw: Any) -> None:
+                gated.fed.append(update.update_id)
+                if update.message.chat.id == 6:
+                    await gated.busy_done.wait()
+                kw["inbox"].handled = True
+
+        self.inbox = Inbox(
+            sessions,
+            cast(Dispatcher, Handles()),
+            cast(Bot, object()),
+            SystemClock(),
+            durable=durable,
+        )
+
+
 async def test_received_updates_are_made_durable_before_receive_returns(
     sessions: Sessions, now: datetime
 ) -> None:
     """On a SQLite file the commit leaves the fsync to the group commit: the inbox waits for
-    it before Telegram may learn that the updates are stored (the next offset, a 200)."""
-    from typing import Any, cast
-
-    from aiogram import Bot, Dispatcher
-    from aiogram.types import Update
-
-    from bot.clock import SystemClock
-    from bot.inbox import Inbox
-
-    seen: list[list[int]] = []
-    waiting, release = asyncio.Event(), asyncio.Event()
-
-    async def durable() -> None:
-        async with sessions() as session:  # committed by then, and not yet confirmed
-            seen.append([r.update_id for r in await InboxRepo(session).pending()])
-        waiting.set()
-        await release.wait()
-
-    class Handles:
-        async def feed_update(self, bot: Any, update: Update, **kw: Any) -> None:
-            kw["inbox"].handled = True
-
-    inbox = Inbox(
-        sessions,
-        cast(Dispatcher, Handles()),
-        cast(Bot, object()),
-        SystemClock(),
-        durable=durable,
-    )
-    body = {
-        "update_id": 77,
-        "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "x"},
-    }
-    receiving = asyncio.create_task(inbox.receive([Update.model_validate(body)]))
-    await asyncio.wait_for(waiting.wait(), 10)
+    it before Telegram may learn that the updates are stored (the next offset, a 200). On a
+    quiet desk the handling begins meanwhile: what it says waits for its own later commit."""
+    gated = Gated(sessions)
+    gated.gate = True
+    inbox = gated.inbox
+    receiving = asyncio.create_task(inbox.receive([message(77, 5)]))
+    await asyncio.wait_for(gated.waiting.wait(), 10)
     await asyncio.sleep(0.05)
-    assert seen == [[77]] and not receiving.done()
+    assert gated.seen == [[77]] and not receiving.done()
+    assert gated.fed == [77]  # nothing else in hand: handled while the store is made durable
     assert not inbox.idle()  # stored, not yet handed over: not idle for whoever waits on it
-    release.set()
+    gated.release.set()
     assert await asyncio.wait_for(receiving, 5) == 1
     await inbox.wait_idle(5)
     assert inbox.idle()
     await inbox.stop()
+
+
+async def test_under_load_updates_wait_for_their_store_to_be_durable(
+    sessions: Sessions, now: datetime
+) -> None:
+    """With another update being handled, new ones are handed over only once their store is
+    durable (a handling begun first would hold the loop while the next getUpdates waits)."""
+    gated = Gated(sessions)
+    inbox = gated.inbox
+    assert await inbox.receive([message(80, 6)]) == 1  # chat 6: still being handled
+    await asyncio.sleep(0.05)
+    assert gated.fed == [80]
+    gated.gate = True
+    receiving = asyncio.create_task(inbox.receive([message(81, 5)]))
+    await asyncio.wait_for(gated.waiting.wait(), 10)
+    await asyncio.sleep(0.05)
+    assert gated.fed == [80] and not receiving.done()  # 81 waits for its store's fsync
+    gated.release.set()
+    assert await asyncio.wait_for(receiving, 5) == 1
+    await asyncio.sleep(0.05)
+    assert gated.fed == [80, 81]
+    gated.busy_done.set()
+    assert await inbox.wait_idle(5)
+    await inbox.stop()
+
+
+async def test_an_update_is_stored_as_telegram_sent_it_where_the_body_came_with_it(
+    sessions: Sessions, now: datetime
+) -> None:
+    """The poller and the webhook hand over the bodies as they came; an update without one is
+    stored as aiogram's model dumps it (aliases, nothing that was not there)."""
+    from bot.inbox import body_of
+
+    gated = Gated(sessions)
+    gated.busy_done.set()
+    sent = message(90, 5).model_dump(mode="json", exclude_unset=True, by_alias=True)
+    sent["a_field_of_a_newer_bot_api"] = True
+    plain = message(91, 5)
+    assert await gated.inbox.receive([message(90, 5), plain], {90: sent}) == 2
+    async with sessions() as session:
+        rows = await session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id))
+        stored = {row.update_id: row.body for row in rows}
+    assert stored == {90: sent, 91: body_of(plain)}
+    assert "from" in stored[91]["message"]
+    await gated.inbox.wait_idle(5)
+    await gated.inbox.stop()

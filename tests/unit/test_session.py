@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -166,3 +167,46 @@ async def test_the_bot_has_as_many_calls_in_flight_as_chats_being_answered() -> 
     finally:
         await session.close()
         await runner.cleanup()
+
+
+def test_the_updates_of_a_getupdates_answer_are_kept_as_telegram_sent_them() -> None:
+    """The inbox stores an update's body as it came (a field aiogram does not know included),
+    without dumping aiogram's model of it again; each answer's bodies are taken once."""
+    from aiogram.client.session.aiohttp import AiohttpSession
+
+    from bot.session import received_bodies
+
+    sent = {
+        "update_id": 41,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "text": "x",
+            "a_field_of_a_newer_bot_api": {"n": 1},
+        },
+    }
+    session = DeskSession()
+    assert received_bodies(session) == {}
+    response = session.check_response(
+        bot=None,  # type: ignore[arg-type]
+        method=GetUpdates(),
+        status_code=200,
+        content=json.dumps({"ok": True, "result": [sent]}),
+    )
+    assert [u.update_id for u in response.result] == [41]  # type: ignore[union-attr]
+    assert received_bodies(session) == {41: sent}
+    assert received_bodies(session) == {}  # taken
+    # Another method's answer leaves them alone; a refused getUpdates keeps none.
+    _ = session.check_response(None, SendMessage(chat_id=1, text="x"), 200, TAKEN)  # type: ignore[arg-type]
+    assert received_bodies(session) == {}
+    with pytest.raises(TelegramServerError):
+        session.check_response(
+            None,  # type: ignore[arg-type]
+            GetUpdates(),
+            500,
+            '{"ok": false, "error_code": 500, "description": "oops"}',
+        )
+    assert received_bodies(session) == {}
+    assert received_bodies(AiohttpSession()) == {}
