@@ -173,9 +173,10 @@ async def speak(
     outbox row, and `sent` records such a row as sent. Returns what could not be said now and
     is to be queued in the outbox (in order), and the kept rows left for the delivery worker.
 
-    What says something new goes out one call after another, in order; the rest (a pop-up, a
-    changed keyboard, an edit) goes out beside it, also in its own order, so the acknowledgement
-    after a button does not wait for the pop-up and the keyboard change one round trip each."""
+    What says something new goes out one call after another, in order; the pop-ups go out
+    beside it, and so do the changes (a changed keyboard, an edit), each in their own order: the
+    acknowledgement after a button does not wait for the pop-up and the keyboard change, and
+    the chat's next update waits one round trip for them, not one for each."""
     kept = kept or {}
     # By the call's place in held.calls: what is to be queued instead, and kept rows left.
     later: dict[int, list[TelegramMethod[Any]]] = {}
@@ -205,20 +206,20 @@ async def speak(
             if row is not None and sent is not None:
                 await sent(row)
 
-    saying = [i for i, method in enumerate(held.calls) if isinstance(method, SAYING)]
-    beside = [i for i, method in enumerate(held.calls) if not isinstance(method, SAYING)]
+    lanes: tuple[list[int], list[int], list[int]] = ([], [], [])  # pop-ups, changes, messages
+    for index, method in enumerate(held.calls):
+        lane = (
+            2 if isinstance(method, SAYING) else 0 if isinstance(method, AnswerCallbackQuery) else 1
+        )
+        lanes[lane].append(index)
+    busy = [lane for lane in lanes if lane]
     with _reading_nothing():
-        if saying and beside:
-            # The pop-up first (it stops the button's clock), the new messages beside it.
-            messages = asyncio.ensure_future(say(saying))
-            try:
-                await say(beside)
-            except BaseException:  # cancelled with the update (the bot stopping)
-                messages.cancel()
-                raise
-            await messages
+        if len(busy) == 1:
+            await say(busy[0])
         else:
-            await say(saying or beside)
+            # The pop-up first (it stops the button's clock); the changes and the new messages
+            # beside it, each lane in its own order (cancelled together with the update).
+            await asyncio.gather(*(say(lane) for lane in busy))
     queued = [method for index in sorted(later) for method in later[index]]
     return queued, [left[index] for index in sorted(left)]
 

@@ -16,6 +16,7 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     CopyMessage,
     EditMessageReplyMarkup,
+    EditMessageText,
     GetChat,
     GetChatMember,
     SendMessage,
@@ -113,7 +114,8 @@ async def test_held_calls_are_made_in_order_after_speak() -> None:
 
 async def test_the_acknowledgement_does_not_wait_for_the_popup_and_the_keyboard() -> None:
     """After a button: the pop-up, the keyboard change and the new message are all on their
-    way at once (one round trip, not three); two new messages still wait for each other."""
+    way at once (one round trip, not three), the pop-up first; two new messages still wait for
+    each other."""
     popup = AnswerCallbackQuery(callback_query_id="q1", text="Обращение №1001")
     markup = EditMessageReplyMarkup(chat_id=CLIENT, message_id=5)
     first, second = reply("Ваше обращение зарегистрировано"), reply("ещё")
@@ -134,11 +136,39 @@ async def test_the_acknowledgement_does_not_wait_for_the_popup_and_the_keyboard(
     speaking = asyncio.create_task(speak(bot_of(Slow()), held))
     for _ in range(20):
         await asyncio.sleep(0)
-    assert popup in started and first in started and second not in started
+    assert started[:3] == [popup, markup, first]  # the keyboard does not wait for the pop-up
     answered.set()
     assert await asyncio.wait_for(speaking, 5) == ([], [])
     assert started.index(second) > started.index(first)
-    assert started.index(markup) > started.index(popup)
+
+
+async def test_changes_keep_their_order_among_themselves() -> None:
+    """Two changes of one message (its text, then its keyboard) go out one after the other,
+    beside the pop-up and the messages."""
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Готово")
+    text = EditMessageText(chat_id=OPERATORS, message_id=5, text="#1001")
+    markup = EditMessageReplyMarkup(chat_id=OPERATORS, message_id=5)
+    started: list[TelegramMethod[Any]] = []
+    answered = asyncio.Event()
+
+    class Slow(FakeBot):
+        async def __call__(
+            self, method: TelegramMethod[Any], request_timeout: int | None = None
+        ) -> Any:
+            started.append(method)
+            if method is text:
+                await answered.wait()
+            return await super().__call__(method, request_timeout)
+
+    held = in_group()
+    held.calls.extend([popup, text, markup])
+    speaking = asyncio.create_task(speak(bot_of(Slow()), held))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert started == [popup, text]  # the keyboard waits for the text's change
+    answered.set()
+    assert await asyncio.wait_for(speaking, 5) == ([], [])
+    assert started == [popup, text, markup]
 
 
 async def test_what_is_said_after_the_commit_is_marked_as_read_by_nobody() -> None:
