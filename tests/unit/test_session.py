@@ -175,18 +175,10 @@ def test_the_updates_of_a_getupdates_answer_are_kept_as_telegram_sent_them() -> 
     from aiogram.client.session.aiohttp import AiohttpSession
 
     from bot.session import received_bodies
+    from tests.unit.test_inbox import message
 
-    sent = {
-        "update_id": 41,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": 5, "type": "private"},
-            "from": {"id": 5, "is_bot": False, "first_name": "A"},
-            "text": "x",
-            "a_field_of_a_newer_bot_api": {"n": 1},
-        },
-    }
+    sent = message(41, 5).model_dump(mode="json", exclude_unset=True, by_alias=True)
+    sent["message"]["a_field_of_a_newer_bot_api"] = {"n": 1}
     session = DeskSession()
     assert received_bodies(session) == {}
     response = session.check_response(

@@ -50,6 +50,24 @@ class FakeBot:
         return True
 
 
+class Holding(FakeBot):
+    """Notes when each call starts; answers the `held` ones only once `answered` is set."""
+
+    def __init__(self, answered: asyncio.Event, *held: TelegramMethod[Any]) -> None:
+        super().__init__()
+        self.answered = answered
+        self.held = [id(m) for m in held]
+        self.started: list[TelegramMethod[Any]] = []
+
+    async def __call__(
+        self, method: TelegramMethod[Any], request_timeout: int | None = None
+    ) -> Any:
+        self.started.append(method)
+        if id(method) in self.held:
+            await self.answered.wait()
+        return await super().__call__(method, request_timeout)
+
+
 def fail_on(*methods: TelegramMethod[Any], error: BaseException | None = None) -> Failing:
     chosen = [id(m) for m in methods]
 
@@ -119,21 +137,12 @@ async def test_the_acknowledgement_does_not_wait_for_the_popup_and_the_keyboard(
     popup = AnswerCallbackQuery(callback_query_id="q1", text="Обращение №1001")
     markup = EditMessageReplyMarkup(chat_id=CLIENT, message_id=5)
     first, second = reply("Ваше обращение зарегистрировано"), reply("ещё")
-    started: list[TelegramMethod[Any]] = []
     answered = asyncio.Event()
-
-    class Slow(FakeBot):
-        async def __call__(
-            self, method: TelegramMethod[Any], request_timeout: int | None = None
-        ) -> Any:
-            started.append(method)
-            if method is first or method is popup:
-                await answered.wait()  # Telegram answers these two only once both are asked
-            return await super().__call__(method, request_timeout)
-
+    bot = Holding(answered, popup, first)  # answered only once both are asked
+    started = bot.started
     held = in_private()
     held.calls.extend([popup, markup, first, second])
-    speaking = asyncio.create_task(speak(bot_of(Slow()), held))
+    speaking = asyncio.create_task(speak(bot_of(bot), held))
     for _ in range(20):
         await asyncio.sleep(0)
     assert started[:3] == [popup, markup, first]  # the keyboard does not wait for the pop-up
@@ -148,21 +157,12 @@ async def test_changes_keep_their_order_among_themselves() -> None:
     popup = AnswerCallbackQuery(callback_query_id="q1", text="Готово")
     text = EditMessageText(chat_id=OPERATORS, message_id=5, text="#1001")
     markup = EditMessageReplyMarkup(chat_id=OPERATORS, message_id=5)
-    started: list[TelegramMethod[Any]] = []
     answered = asyncio.Event()
-
-    class Slow(FakeBot):
-        async def __call__(
-            self, method: TelegramMethod[Any], request_timeout: int | None = None
-        ) -> Any:
-            started.append(method)
-            if method is text:
-                await answered.wait()
-            return await super().__call__(method, request_timeout)
-
+    bot = Holding(answered, text)
+    started = bot.started
     held = in_group()
     held.calls.extend([popup, text, markup])
-    speaking = asyncio.create_task(speak(bot_of(Slow()), held))
+    speaking = asyncio.create_task(speak(bot_of(bot), held))
     for _ in range(20):
         await asyncio.sleep(0)
     assert started == [popup, text]  # the keyboard waits for the text's change
