@@ -168,8 +168,8 @@ class Inbox:
         caller has them; the others are stored as aiogram's models dump them.
 
         When a single update came and nothing else is being handled or stored (a quiet desk),
-        its handling begins while the store is made durable: what it says to Telegram waits for its
-        own commit to be durable, which comes after the store's (storage.sqlite_inline
+        its handling begins while the store is made durable: what it says to Telegram waits
+        for its own commit to be durable, which comes after the store's (storage.sqlite_inline
         .Durability; the drain's task inherits what this task committed), so nothing of it
         goes out before the update is safe. Under load the updates wait for the store's
         durability as before: a handling that started first would hold the event loop while

@@ -218,8 +218,12 @@ async def speak(
             await say(busy[0])
         else:
             # The pop-up first (it stops the button's clock); the changes and the new messages
-            # beside it, each lane in its own order (cancelled together with the update).
-            await asyncio.gather(*(say(lane) for lane in busy))
+            # beside it, each lane in its own order (cancelled together with the update). A
+            # lane that fails (a sent mark not written) lets the others finish, then raises.
+            outcomes = await asyncio.gather(*(say(lane) for lane in busy), return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
     queued = [method for index in sorted(later) for method in later[index]]
     return queued, [left[index] for index in sorted(left)]
 

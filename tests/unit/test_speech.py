@@ -401,3 +401,23 @@ async def test_kept_replies_are_marked_sent_or_left_to_the_outbox() -> None:
     assert later == []
     assert saying(bot.calls) == [first, failed]
     assert beside(bot.calls) == [popup]
+
+
+async def test_a_mark_that_fails_lets_the_other_lanes_finish_then_raises() -> None:
+    """A sent mark that could not be written fails the speech, as it always did, but only
+    after the pop-up and the keyboard change beside it were made: no lane is left running."""
+    popup = AnswerCallbackQuery(callback_query_id="q1", text="Готово")
+    markup = EditMessageReplyMarkup(chat_id=CLIENT, message_id=5)
+    answer = reply("answer")
+    answered = asyncio.Event()
+    bot = Holding(answered, popup, markup)  # answered only after the mark failed
+
+    async def sent(row: int) -> None:
+        answered.set()
+        raise RuntimeError("database is locked")
+
+    held = in_private()
+    held.calls.extend([popup, markup, answer])
+    with pytest.raises(RuntimeError, match="database is locked"):
+        await asyncio.wait_for(speak(bot_of(bot), held, {2: 21}, sent), 5)
+    assert [id(m) for m in bot.calls] == [id(answer), id(popup), id(markup)]
