@@ -153,11 +153,11 @@ async def test_an_update_is_answered_only_once_stored_and_sent_again_after_a_fai
     real = Inbox.receive
     failures = {"left": 2}
 
-    async def flaky(self: Inbox, updates: Any) -> int:
+    async def flaky(self: Inbox, updates: Any, bodies: Any = None) -> int:
         if failures["left"]:
             failures["left"] -= 1
             raise OSError("the database went away")
-        return await real(self, updates)
+        return await real(self, updates, bodies)
 
     monkeypatch.setattr(Inbox, "receive", flaky)
     client = Person(hooked, 1001, "Иван")
